@@ -1,0 +1,21 @@
+import { defineConfig } from 'vite';
+import react from '@vitejs/plugin-react';
+
+// Cross-origin isolation lets onnxruntime-web use multi-threaded WASM (SharedArrayBuffer).
+const isolation = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+export default defineConfig({
+  // Relative base: `npm run build` output works from any static server or a folder next to slides.
+  base: './',
+  plugins: [react()],
+  server: { headers: isolation },
+  preview: { headers: isolation },
+  worker: { format: 'es' },
+  test: {
+    include: ['src/**/*.test.ts', 'models/**/*.test.ts'],
+    testTimeout: 60_000,
+  },
+});
