@@ -1,0 +1,191 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-web';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CoamModel, inferModelInfo, parseModelInfo, validateOutputs } from './model';
+import { isCoamError } from './errors';
+import type { ModelInfo, PreparedImage } from './types';
+
+ort.env.wasm.numThreads = 1;
+
+const FIX = join(__dirname, '__fixtures__');
+const bytes = (name: string) => new Uint8Array(readFileSync(join(FIX, name)));
+const sidecar = () => JSON.parse(readFileSync(join(FIX, 'tiny_coam.json'), 'utf8')) as Record<string, unknown>;
+
+/** The deterministic input the fixture script also computes: ((7c + 3y + 5x + salt) mod 17) / 16. */
+function formulaImage(width: number, height: number, salt: number): PreparedImage {
+  const tensor = new Float32Array(3 * width * height);
+  for (let c = 0; c < 3; c++) {
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) tensor[(c * height + y) * width + x] = ((c * 7 + y * 3 + x * 5 + salt) % 17) / 16;
+    }
+  }
+  return { tensor, width, height, originalWidth: width, originalHeight: height, scaleX: 1, scaleY: 1 };
+}
+
+async function expectCoamError(p: Promise<unknown> | (() => unknown), code: string, message?: RegExp): Promise<void> {
+  let caught: unknown;
+  try {
+    await (typeof p === 'function' ? p() : p);
+  } catch (e) {
+    caught = e;
+  }
+  expect(isCoamError(caught), `expected CoamError(${code}), got ${String(caught)}`).toBe(true);
+  expect((caught as { code: string }).code).toBe(code);
+  if (message) expect((caught as Error).message).toMatch(message);
+}
+
+describe('parseModelInfo', () => {
+  it('accepts the fixture sidecar', () => {
+    const info = parseModelInfo(sidecar());
+    expect(info.stride).toBe(4);
+    expect(info.descriptorDim).toBe(16);
+    expect(info.inputSize.longSide).toBe(64);
+  });
+
+  it('names the missing or bad field', async () => {
+    const without = (path: string) => {
+      const s = sidecar();
+      if (path === 'inputSize.longSide') (s.inputSize as Record<string, unknown>).longSide = undefined;
+      else if (path === 'training.seed') delete (s.training as Record<string, unknown>).seed;
+      else delete s[path];
+      return s;
+    };
+    for (const f of ['stride', 'descriptorDim', 'multiple', 'inputSize.longSide', 'name', 'version', 'training.seed', 'metrics']) {
+      await expectCoamError(() => parseModelInfo(without(f)), 'model-contract', new RegExp(`'${f.replace('.', '\\.')}'`));
+    }
+    await expectCoamError(() => parseModelInfo({ ...sidecar(), stride: 0 }), 'model-contract', /'stride' must be a positive integer/);
+    await expectCoamError(() => parseModelInfo({ ...sidecar(), descriptorDim: '64' }), 'model-contract', /'descriptorDim'/);
+    await expectCoamError(() => parseModelInfo({ ...sidecar(), multiple: 6 }), 'model-contract', /multiple of 'stride'/);
+    await expectCoamError(() => parseModelInfo([]), 'model-contract');
+  });
+
+  it('lenient mode fills placeholders but still needs the numbers', async () => {
+    const info = parseModelInfo({ stride: 8, descriptorDim: 128, multiple: 32, inputSize: { longSide: 512 } }, { strict: false });
+    expect(info.training.steps).toBe(0);
+    expect(info.name).toBe('unnamed model');
+    await expectCoamError(() => parseModelInfo({ stride: 8, multiple: 32, inputSize: { longSide: 512 } }, { strict: false }), 'model-contract', /descriptorDim/);
+  });
+});
+
+describe('CoamModel on onnxruntime-web (wasm, Node)', () => {
+  let model: CoamModel;
+  let info: ModelInfo;
+  beforeAll(async () => {
+    info = parseModelInfo(sidecar());
+    model = await CoamModel.create(ort, bytes('tiny_coam.onnx'), info);
+  });
+  afterAll(async () => {
+    await model?.release();
+  });
+
+  it('runs with the right shapes, unit-norm descriptors, distinctiveness in [0,1]', async () => {
+    expect(model.backend).toBe('wasm');
+    const out = await model.run(formulaImage(64, 48, 1), formulaImage(32, 80, 2));
+    expect([out.gridWidth, out.gridHeight, out.descriptorDim, out.stride]).toEqual([16, 12, 16, 4]);
+    expect(out.descriptors.length).toBe(16 * 12 * 16);
+    expect(out.distinctiveness.length).toBe(12 * 16);
+    const n = 12 * 16;
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let c = 0; c < 16; c++) s += out.descriptors[c * n + i] ** 2;
+      expect(Math.sqrt(s)).toBeCloseTo(1, 4);
+      expect(out.distinctiveness[i]).toBeGreaterThanOrEqual(0);
+      expect(out.distinctiveness[i]).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('equals the PyTorch reference within 1e-4', async () => {
+    const ref = JSON.parse(readFileSync(join(FIX, 'tiny_coam.reference.json'), 'utf8'));
+    const out = await model.run(
+      formulaImage(ref.image.width, ref.image.height, ref.image.salt),
+      formulaImage(ref.condition.width, ref.condition.height, ref.condition.salt),
+    );
+    expect([1, out.descriptorDim, out.gridHeight, out.gridWidth]).toEqual(ref.descriptorsShape);
+    let maxErr = 0;
+    for (let i = 0; i < ref.descriptors.length; i++) maxErr = Math.max(maxErr, Math.abs(out.descriptors[i] - ref.descriptors[i]));
+    for (let i = 0; i < ref.distinctiveness.length; i++) maxErr = Math.max(maxErr, Math.abs(out.distinctiveness[i] - ref.distinctiveness[i]));
+    expect(maxErr).toBeLessThan(1e-4);
+  });
+
+  it('the condition changes the output (both inputs are used)', async () => {
+    const a = await model.run(formulaImage(32, 32, 1), formulaImage(32, 32, 2));
+    const b = await model.run(formulaImage(32, 32, 1), formulaImage(32, 32, 9));
+    let diff = 0;
+    for (let i = 0; i < a.descriptors.length; i++) diff += Math.abs(a.descriptors[i] - b.descriptors[i]);
+    expect(diff).toBeGreaterThan(1e-3);
+  });
+
+  it('rejects tensors whose sides are not multiples of `multiple`', async () => {
+    await expectCoamError(model.run(formulaImage(40, 32, 0), formulaImage(32, 32, 0)), 'bad-argument', /multiples of 16/);
+  });
+
+  it('a sidecar whose descriptorDim disagrees is caught at load time, naming both numbers', async () => {
+    await expectCoamError(
+      CoamModel.create(ort, bytes('tiny_coam.onnx'), { ...info, descriptorDim: 64 }),
+      'model-contract',
+      /model output 'descriptors' has 16 channels but the sidecar says descriptorDim 64/,
+    );
+  });
+
+  it('a sidecar whose stride disagrees is caught on run', async () => {
+    const wrong = await CoamModel.create(ort, bytes('tiny_coam.onnx'), { ...info, stride: 8, multiple: 16 });
+    await expectCoamError(wrong.run(formulaImage(32, 32, 0), formulaImage(32, 32, 0)), 'model-contract', /stride 8.*looks like stride 4/);
+    await wrong.release();
+  });
+});
+
+describe('models that break the contract', () => {
+  it('wrong input/output names → model-contract at load time', async () => {
+    await expectCoamError(
+      CoamModel.create(ort, bytes('bad_names.onnx'), parseModelInfo(sidecar())),
+      'model-contract',
+      /no input 'image' \(its inputs are 'img', 'condition'\)/,
+    );
+  });
+
+  it('stride-8 grid / unnormalised descriptors / distinctiveness > 1 → model-contract on run', async () => {
+    const info = parseModelInfo(sidecar());
+    const m = await CoamModel.create(ort, bytes('bad_outputs.onnx'), info);
+    await expectCoamError(m.run(formulaImage(64, 32, 0), formulaImage(32, 32, 0)), 'model-contract', /grid .*stride 4/);
+    await m.release();
+    const m8 = await CoamModel.create(ort, bytes('bad_outputs.onnx'), { ...info, stride: 8 });
+    await expectCoamError(m8.run(formulaImage(64, 32, 0), formulaImage(32, 32, 0)), 'model-contract', /'distinctiveness' must be in \[0,1\]/);
+    await m8.release();
+  });
+
+  it('validateOutputs names non-unit descriptors and NaNs', async () => {
+    const dims = [1, 2, 1, 2];
+    const good = { dims: [1, 1, 1, 2], data: Float32Array.of(0.5, 0.5) };
+    await expectCoamError(
+      () => validateOutputs({ dims, data: Float32Array.of(3, 0, 4, 1) }, good, { width: 8, height: 4 }, { stride: 4, descriptorDim: 2 }),
+      'model-contract',
+      /unit L2.*norm 5\.0000 at cell 0/,
+    );
+    await expectCoamError(
+      () => validateOutputs({ dims, data: Float32Array.of(1, 0, 0, 1) }, { dims: [1, 1, 1, 2], data: Float32Array.of(NaN, 0) }, { width: 8, height: 4 }, { stride: 4, descriptorDim: 2 }),
+      'model-contract',
+      /non-finite/,
+    );
+  });
+
+  it('bytes that are not a model → model-load', async () => {
+    await expectCoamError(CoamModel.create(ort, new TextEncoder().encode('not an onnx file'), parseModelInfo(sidecar())), 'model-load');
+  });
+});
+
+describe('inferModelInfo (a model without a sidecar)', () => {
+  it('probes stride, descriptorDim and multiple from trial runs', async () => {
+    const info = await inferModelInfo(ort, bytes('tiny_coam.onnx'), { name: 'mine.onnx' });
+    expect(info.stride).toBe(4);
+    expect(info.descriptorDim).toBe(16);
+    expect(info.multiple).toBe(8);
+    expect(info.name).toBe('mine.onnx');
+    expect(info.inputSize.longSide).toBe(640);
+  });
+
+  it('still rejects a model that breaks the contract', async () => {
+    await expectCoamError(inferModelInfo(ort, bytes('bad_outputs.onnx')), 'model-contract');
+    await expectCoamError(inferModelInfo(ort, bytes('bad_names.onnx')), 'model-contract');
+  });
+});
