@@ -1,0 +1,260 @@
+import { describe, expect, it } from 'vitest';
+import type { DenseOutput } from './types';
+import { isCoamError } from './errors';
+import { createRng } from './linalg';
+import {
+  cellCenterFed,
+  matchDense,
+  mutualNearest,
+  nearestCell,
+  selectCandidates,
+  similarityMap,
+  topK,
+} from './matching';
+
+/** Random unit descriptors, planar D x cells. */
+function randomDescriptors(rng: () => number, cells: number, dim: number): Float32Array {
+  const out = new Float32Array(dim * cells);
+  for (let c = 0; c < cells; c++) {
+    let s = 0;
+    const v = Array.from({ length: dim }, () => rng() * 2 - 1);
+    for (const x of v) s += x * x;
+    s = Math.sqrt(s);
+    v.forEach((x, d) => (out[d * cells + c] = x / s));
+  }
+  return out;
+}
+
+function randomDense(rng: () => number, w: number, h: number, dim: number, stride = 8): DenseOutput {
+  return {
+    descriptors: randomDescriptors(rng, w * h, dim),
+    distinctiveness: Float32Array.from({ length: w * h }, () => rng()),
+    descriptorDim: dim,
+    gridWidth: w,
+    gridHeight: h,
+    stride,
+  };
+}
+
+/** The obvious O(nA nB D) reference: first maximum wins, in double precision. */
+function bruteMutual(
+  descA: Float32Array,
+  candA: Int32Array,
+  cellsA: number,
+  descB: Float32Array,
+  candB: Int32Array,
+  cellsB: number,
+  dim: number,
+) {
+  const sim = (ca: number, cb: number) => {
+    let s = 0;
+    for (let d = 0; d < dim; d++) s += descA[d * cellsA + ca] * descB[d * cellsB + cb];
+    return s;
+  };
+  const S = Array.from(candA, (ca) => Array.from(candB, (cb) => sim(ca, cb)));
+  const argmax = (xs: number[]) => xs.reduce((bi, x, i) => (x > xs[bi] ? i : bi), 0);
+  const bestB = S.map((row) => argmax(row));
+  const bestA = Array.from(candB, (_, j) => argmax(S.map((row) => row[j])));
+  const pairs: Array<[number, number, number]> = [];
+  bestB.forEach((j, i) => {
+    if (bestA[j] === i) pairs.push([candA[i], candB[j], S[i][j]]);
+  });
+  return pairs;
+}
+
+describe('selectCandidates', () => {
+  const grid = (values: number[], w: number, h: number): DenseOutput => ({
+    descriptors: new Float32Array(w * h),
+    distinctiveness: Float32Array.from(values),
+    descriptorDim: 1,
+    gridWidth: w,
+    gridHeight: h,
+    stride: 8,
+  });
+
+  it('keeps local maxima only, sorted by distinctiveness descending', () => {
+    // 5 x 4 grid with peaks at cells 6 (0.9), 13 (0.8) and 19 (0.7); 0.85 at 0 is a corner peak.
+    // prettier-ignore
+    const v = [
+      0.85, 0.1, 0.2, 0.1, 0.1,
+      0.3, 0.9, 0.5, 0.1, 0.1,
+      0.1, 0.2, 0.4, 0.8, 0.1,
+      0.1, 0.1, 0.1, 0.3, 0.7,
+    ];
+    const c = selectCandidates(grid(v, 5, 4), { maxCandidates: 100, nmsRadius: 1, minDistinctiveness: 0 });
+    // 0.85 at cell 0 is suppressed by 0.9 at cell 6 (diagonal neighbour); 0.7 at 19 by 0.8 at 13.
+    expect(Array.from(c)).toEqual([6, 13]);
+    const all = selectCandidates(grid(v, 5, 4), { maxCandidates: 100, nmsRadius: 0, minDistinctiveness: 0 });
+    expect(all.length).toBe(20);
+    for (let k = 1; k < all.length; k++) expect(v[all[k]]).toBeLessThanOrEqual(v[all[k - 1]]);
+  });
+
+  it('every kept cell beats its whole window; cap and threshold are respected', () => {
+    const rng = createRng(7);
+    const dense = randomDense(rng, 40, 30, 4);
+    const d = dense.distinctiveness;
+    for (const r of [1, 2, 3]) {
+      const c = selectCandidates(dense, { maxCandidates: 1e9, nmsRadius: r, minDistinctiveness: 0.3 });
+      for (const cell of c) {
+        expect(d[cell]).toBeGreaterThanOrEqual(0.3);
+        const i = Math.floor(cell / 40);
+        const j = cell % 40;
+        for (let ii = Math.max(0, i - r); ii <= Math.min(29, i + r); ii++)
+          for (let jj = Math.max(0, j - r); jj <= Math.min(39, j + r); jj++)
+            if (ii * 40 + jj !== cell) expect(d[ii * 40 + jj]).toBeLessThan(d[cell]);
+      }
+      for (let k = 1; k < c.length; k++) expect(d[c[k]]).toBeLessThanOrEqual(d[c[k - 1]]);
+      const capped = selectCandidates(dense, { maxCandidates: 10, nmsRadius: r, minDistinctiveness: 0.3 });
+      expect(Array.from(capped)).toEqual(Array.from(c.slice(0, 10)));
+    }
+  });
+
+  it('breaks ties deterministically: a flat patch keeps its first cell', () => {
+    const c = selectCandidates(grid(new Array(9).fill(0.5), 3, 3), {
+      maxCandidates: 10,
+      nmsRadius: 1,
+      minDistinctiveness: 0,
+    });
+    expect(Array.from(c)).toEqual([0]);
+    const none = selectCandidates(grid([0.1, NaN, 0.2, 0.1], 2, 2), {
+      maxCandidates: 0,
+      nmsRadius: 0,
+      minDistinctiveness: 0,
+    });
+    expect(none.length).toBe(0);
+  });
+});
+
+describe('mutualNearest', () => {
+  it.each([
+    [50, 50, 8],
+    [37, 129, 16],
+    [130, 21, 64],
+    [1, 7, 3],
+    [7, 1, 5],
+    [257, 255, 32],
+  ])('equals a brute-force reference (%i x %i candidates, D = %i)', (nA, nB, dim) => {
+    const rng = createRng(nA * 1000 + nB + dim);
+    const cellsA = nA + 13;
+    const cellsB = nB + 5;
+    const descA = randomDescriptors(rng, cellsA, dim);
+    const descB = randomDescriptors(rng, cellsB, dim);
+    // Candidates: a shuffled subset of cells.
+    const pick = (cells: number, n: number) => {
+      const idx = Array.from({ length: cells }, (_, i) => i);
+      for (let i = cells - 1; i > 0; i--) {
+        const j = Math.floor(rng() * (i + 1));
+        [idx[i], idx[j]] = [idx[j], idx[i]];
+      }
+      return Int32Array.from(idx.slice(0, n));
+    };
+    const candA = pick(cellsA, nA);
+    const candB = pick(cellsB, nB);
+    const got = mutualNearest(descA, candA, cellsA, descB, candB, cellsB, dim);
+    const want = bruteMutual(descA, candA, cellsA, descB, candB, cellsB, dim);
+    expect(Array.from(got.a)).toEqual(want.map((p) => p[0]));
+    expect(Array.from(got.b)).toEqual(want.map((p) => p[1]));
+    got.similarity.forEach((s, k) => expect(s).toBeCloseTo(want[k][2], 6));
+    expect(got.a.length).toBeGreaterThan(0);
+  });
+
+  it('returns empty arrays when a side has no candidates', () => {
+    const rng = createRng(3);
+    const d = randomDescriptors(rng, 10, 4);
+    const r = mutualNearest(d, new Int32Array(0), 10, d, Int32Array.from([1, 2]), 10, 4);
+    expect(r.a.length + r.b.length + r.similarity.length).toBe(0);
+  });
+
+  it('finds the identity matching of an image with itself', () => {
+    const rng = createRng(4);
+    const d = randomDescriptors(rng, 64, 16);
+    const cand = Int32Array.from({ length: 64 }, (_, i) => 63 - i);
+    const r = mutualNearest(d, cand, 64, d, cand, 64, 16);
+    expect(Array.from(r.a)).toEqual(Array.from(cand));
+    expect(Array.from(r.b)).toEqual(Array.from(cand));
+    r.similarity.forEach((s) => expect(s).toBeCloseTo(1, 5));
+  });
+});
+
+describe('matchDense and topK', () => {
+  const rng = createRng(11);
+  const A = randomDense(rng, 24, 18, 16);
+  const B = randomDense(rng, 20, 16, 16);
+  const opts = { maxCandidates: 200, nmsRadius: 1, minDistinctiveness: 0.05 };
+  const matches = matchDense(A, B, opts);
+
+  it('scores = similarity x distinctivenessA x distinctivenessB, sorted descending', () => {
+    expect(matches.length).toBeGreaterThan(10);
+    for (const m of matches) {
+      expect(m.distinctivenessA).toBe(A.distinctiveness[m.cellA]);
+      expect(m.distinctivenessB).toBe(B.distinctiveness[m.cellB]);
+      expect(m.score).toBeCloseTo(m.similarity * m.distinctivenessA * m.distinctivenessB, 12);
+      let s = 0;
+      for (let d = 0; d < 16; d++) s += A.descriptors[d * 24 * 18 + m.cellA] * B.descriptors[d * 20 * 16 + m.cellB];
+      expect(m.similarity).toBeCloseTo(s, 6);
+    }
+    for (let k = 1; k < matches.length; k++) expect(matches[k].score).toBeLessThanOrEqual(matches[k - 1].score);
+    // Matched cells are candidates of their image.
+    const candA = new Set(selectCandidates(A, opts));
+    const candB = new Set(selectCandidates(B, opts));
+    matches.forEach((m) => expect(candA.has(m.cellA) && candB.has(m.cellB)).toBe(true));
+  });
+
+  it('topK is a prefix of the full list for every k, and equals slice', () => {
+    for (let k = 0; k <= matches.length + 2; k++) {
+      const t = topK(matches, k);
+      expect(t).toEqual(matches.slice(0, k));
+      t.forEach((m, i) => expect(m).toBe(matches[i]));
+    }
+    expect(topK(matches, -3)).toEqual([]);
+    expect(topK(matches, 2.9)).toEqual(matches.slice(0, 2));
+    expect(topK(matches, Infinity)).toEqual(matches);
+    expect(topK(matches, NaN)).toEqual([]);
+  });
+
+  it('rejects outputs of different descriptor sizes with a model-contract error', () => {
+    const C = randomDense(rng, 20, 16, 8);
+    let err: unknown;
+    try {
+      matchDense(A, C, opts);
+    } catch (e) {
+      err = e;
+    }
+    expect(isCoamError(err) && err.code === 'model-contract').toBe(true);
+    const bad = { ...A, descriptors: A.descriptors.subarray(1) };
+    expect(() => matchDense(bad, B, opts)).toThrow(/descriptors/);
+  });
+
+  it('is deterministic', () => {
+    expect(matchDense(A, B, opts)).toEqual(matches);
+  });
+});
+
+describe('cells and pixels', () => {
+  it('cellCenterFed follows the contract and nearestCell inverts it', () => {
+    expect(cellCenterFed(0, 10, 8)).toEqual([3.5, 3.5]);
+    expect(cellCenterFed(13, 10, 8)).toEqual([3 * 8 + 3.5, 8 + 3.5]);
+    for (let c = 0; c < 60; c++) {
+      const [x, y] = cellCenterFed(c, 10, 4);
+      expect(nearestCell(x, y, 10, 6, 4)).toBe(c);
+      expect(nearestCell(x + 1.9, y - 1.9, 10, 6, 4)).toBe(c);
+    }
+    expect(nearestCell(-100, -5, 10, 6, 4)).toBe(0);
+    expect(nearestCell(1e6, 1e6, 10, 6, 4)).toBe(59);
+  });
+
+  it('similarityMap is the cosine similarity against every cell of B', () => {
+    const rng = createRng(5);
+    const A = randomDense(rng, 6, 5, 8);
+    const B = randomDense(rng, 7, 4, 8);
+    const map = similarityMap(A, 17, B);
+    expect(map.length).toBe(28);
+    for (let c = 0; c < 28; c++) {
+      let s = 0;
+      for (let d = 0; d < 8; d++) s += A.descriptors[d * 30 + 17] * B.descriptors[d * 28 + c];
+      expect(map[c]).toBeCloseTo(s, 6);
+    }
+    expect(similarityMap(A, 3, A)[3]).toBeCloseTo(1, 6);
+    expect(() => similarityMap(A, 30, B)).toThrow();
+  });
+});
