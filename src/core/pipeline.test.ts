@@ -1,0 +1,105 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-web';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CoamModel, parseModelInfo } from './model';
+import { matchesToCsv, matchPair, toMatchesFile } from './pipeline';
+import type { RasterImage } from './types';
+
+ort.env.wasm.numThreads = 1;
+const FIX = join(__dirname, '__fixtures__');
+
+/** A smooth random texture (sum of blobs), deterministic. */
+export function texture(width: number, height: number, seed: number): RasterImage {
+  let s = seed >>> 0;
+  const rnd = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 4294967296);
+  const blobs = Array.from({ length: 60 }, () => [rnd() * width, rnd() * height, 2 + rnd() * 6, rnd(), rnd(), rnd()]);
+  const data = new Uint8ClampedArray(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let r = 0.2, g = 0.2, b = 0.2;
+      for (const [cx, cy, rad, br, bg, bb] of blobs) {
+        const w = Math.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * rad * rad));
+        r += w * br; g += w * bg; b += w * bb;
+      }
+      data.set([r * 200, g * 200, b * 200, 255], (y * width + x) * 4);
+    }
+  }
+  return { width, height, data };
+}
+
+export function crop(img: RasterImage, x0: number, y0: number, width: number, height: number): RasterImage {
+  const data = new Uint8ClampedArray(width * height * 4);
+  for (let y = 0; y < height; y++) data.set(img.data.subarray(((y + y0) * img.width + x0) * 4, ((y + y0) * img.width + x0 + width) * 4), y * width * 4);
+  return { width, height, data };
+}
+
+describe('matchPair end to end (tiny model, onnxruntime-web wasm)', () => {
+  let model: CoamModel;
+  beforeAll(async () => {
+    const info = parseModelInfo(JSON.parse(readFileSync(join(FIX, 'tiny_coam.json'), 'utf8')));
+    model = await CoamModel.create(ort, new Uint8Array(readFileSync(join(FIX, 'tiny_coam.onnx'))), info);
+  });
+  afterAll(() => model?.release());
+
+  it('returns sorted matches in original pixels, timings and progress', async () => {
+    const big = texture(160, 96, 7);
+    // A at 128×96 original, fed at 64×48 (scale 0.5): B is A shifted right by 16 original px.
+    const a = crop(big, 16, 0, 128, 96);
+    const b = crop(big, 0, 0, 128, 96);
+    const stages: string[] = [];
+    const result = await matchPair(model, a, b, { onProgress: (s, f) => stages.push(`${s}:${f}`) });
+    expect(stages[0]).toBe('preprocess:0');
+    expect(stages.at(-1)).toBe('match:1');
+    expect(stages).toContain('passAB:1');
+    expect(stages).toContain('passBA:1');
+    expect(result.preparedA).toMatchObject({ width: 64, height: 48, originalWidth: 128, originalHeight: 96, scaleX: 0.5 });
+    expect(result.denseA.gridWidth).toBe(16);
+    expect(result.backend).toBe('wasm');
+    const m = result.matches;
+    expect(m.length).toBeGreaterThan(8);
+    for (let i = 1; i < m.length; i++) expect(m[i - 1].score).toBeGreaterThanOrEqual(m[i].score);
+    for (const x of m) {
+      expect(x.xyA[0]).toBeGreaterThanOrEqual(0);
+      expect(x.xyA[0]).toBeLessThan(128);
+      expect(x.xyB[1]).toBeLessThan(96);
+      expect(x.score).toBeCloseTo(x.similarity * x.distinctivenessA * x.distinctivenessB, 5);
+      // Cell centres land on original pixel ((j+0.5)*4-0.5+0.5)/0.5-0.5 = 8j+3.5.
+      expect((x.xyA[0] - 3.5) % 8).toBe(0);
+    }
+    // Even random weights see through a translation: most of the best matches are the true shift.
+    const top = m.slice(0, 10);
+    const correct = top.filter((x) => Math.abs(x.xyB[0] - (x.xyA[0] + 16)) < 1 && Math.abs(x.xyB[1] - x.xyA[1]) < 1);
+    expect(correct.length, JSON.stringify(top.map((x) => [x.xyA, x.xyB]))).toBeGreaterThanOrEqual(5);
+    const t = result.timings;
+    expect(t.totalMs).toBeGreaterThan(0);
+    expect(t.totalMs).toBeCloseTo(t.preprocessMs + t.passABMs + t.passBAMs + t.matchMs, 3);
+  });
+
+  it("conditioning 'self' runs A|A and B|B; options reach matchDense", async () => {
+    const a = texture(64, 64, 1);
+    const b = texture(64, 64, 2);
+    const pair = await matchPair(model, a, b, { match: { maxCandidates: 10 } });
+    expect(pair.matches.length).toBeLessThanOrEqual(10);
+    const self = await matchPair(model, a, b, { conditioning: 'self' });
+    const pairAll = await matchPair(model, a, b);
+    let diff = 0;
+    for (let i = 0; i < self.denseA.descriptors.length; i++) diff += Math.abs(self.denseA.descriptors[i] - pairAll.denseA.descriptors[i]);
+    expect(diff).toBeGreaterThan(1e-3);
+  });
+
+  it('toMatchesFile and matchesToCsv keep the sorted order and cut at top-K', async () => {
+    const a = texture(64, 64, 3);
+    const result = await matchPair(model, a, a);
+    const file = toMatchesFile(result, { pathA: 'a.png', pathB: 'b.png', model: model.info, longSide: 64, topK: 5 });
+    expect(file.imageA).toEqual({ path: 'a.png', width: 64, height: 64 });
+    expect(file.model).toEqual({ name: 'tiny-coam-test', version: '0.0.1' });
+    expect(file.matches.length).toBe(Math.min(5, result.matches.length));
+    expect(file.matches[0].score).toBe(result.matches[0].score);
+    expect(JSON.parse(JSON.stringify(file))).toEqual(file);
+    const csv = matchesToCsv(result.matches.slice(0, 3)).trim().split('\n');
+    expect(csv[0]).toBe('xA,yA,xB,yB,score,similarity,distinctivenessA,distinctivenessB');
+    expect(csv.length).toBe(4);
+    expect(csv[1].split(',').length).toBe(8);
+  });
+});

@@ -1,0 +1,144 @@
+/**
+ * One pair, end to end: pixels → fed tensors → the network twice (A|B, B|A) → matchDense →
+ * matches in ORIGINAL pixels, sorted by score (top-K is a prefix). Browser-safe.
+ */
+import { fedToOriginal, prepareImage } from './image';
+import { cellCenterFed, matchDense } from './matching';
+import type { CoamModel } from './model';
+import { DEFAULT_MATCH_OPTIONS } from './types';
+import type { DenseOutput, Match, MatchesFile, MatchOptions, PairResult, PreparedImage, RasterImage, Timings } from './types';
+
+export type PipelineStage = 'preprocess' | 'passAB' | 'passBA' | 'match';
+
+export interface MatchPairOptions {
+  /** Long side the images are fed at; default the sidecar's inputSize.longSide. */
+  longSide?: number;
+  match?: Partial<MatchOptions>;
+  /**
+   * 'pair' (the paper): A conditioned on B and B on A. 'self': each image conditioned on itself,
+   * an ablation that shows what the co-attention adds.
+   */
+  conditioning?: 'pair' | 'self';
+  onProgress?: (stage: PipelineStage, fraction: number) => void;
+}
+
+type Geometry = Omit<PreparedImage, 'tensor'>;
+
+function geometryOf(p: PreparedImage): Geometry {
+  const { tensor: _tensor, ...rest } = p;
+  return rest;
+}
+
+/**
+ * Match two dense outputs and map cell centres to original pixels. Exposed so a caller holding the
+ * dense outputs (the worker) can re-match with other options without running the network again.
+ */
+export function matchesFromDense(
+  denseA: DenseOutput,
+  denseB: DenseOutput,
+  geometryA: Pick<PreparedImage, 'scaleX' | 'scaleY'>,
+  geometryB: Pick<PreparedImage, 'scaleX' | 'scaleY'>,
+  options: Partial<MatchOptions> = {},
+): Match[] {
+  const raw = matchDense(denseA, denseB, { ...DEFAULT_MATCH_OPTIONS, ...options });
+  return raw.map((m) => ({
+    xyA: fedToOriginal(cellCenterFed(m.cellA, denseA.gridWidth, denseA.stride), geometryA),
+    xyB: fedToOriginal(cellCenterFed(m.cellB, denseB.gridWidth, denseB.stride), geometryB),
+    score: m.score,
+    similarity: m.similarity,
+    distinctivenessA: m.distinctivenessA,
+    distinctivenessB: m.distinctivenessB,
+    cellA: m.cellA,
+    cellB: m.cellB,
+  }));
+}
+
+/** Match one pair of decoded images. Timings are wall-clock (performance.now()). */
+export async function matchPair(
+  model: CoamModel,
+  a: RasterImage,
+  b: RasterImage,
+  options: MatchPairOptions = {},
+): Promise<PairResult> {
+  const progress = options.onProgress ?? (() => undefined);
+  const { multiple } = model.info;
+  const longSide = options.longSide ?? model.info.inputSize.longSide;
+  const t0 = performance.now();
+  progress('preprocess', 0);
+  const prepA = prepareImage(a, longSide, multiple);
+  progress('preprocess', 0.5);
+  const prepB = prepareImage(b, longSide, multiple);
+  progress('preprocess', 1);
+  const t1 = performance.now();
+
+  const self = options.conditioning === 'self';
+  progress('passAB', 0);
+  const denseA = await model.run(prepA, self ? prepA : prepB);
+  progress('passAB', 1);
+  const t2 = performance.now();
+  progress('passBA', 0);
+  const denseB = await model.run(prepB, self ? prepB : prepA);
+  progress('passBA', 1);
+  const t3 = performance.now();
+
+  progress('match', 0);
+  const matches = matchesFromDense(denseA, denseB, prepA, prepB, options.match);
+  progress('match', 1);
+  const t4 = performance.now();
+
+  const timings: Timings = {
+    preprocessMs: t1 - t0,
+    passABMs: t2 - t1,
+    passBAMs: t3 - t2,
+    matchMs: t4 - t3,
+    totalMs: t4 - t0,
+  };
+  return {
+    matches,
+    denseA,
+    denseB,
+    preparedA: geometryOf(prepA),
+    preparedB: geometryOf(prepB),
+    timings,
+    backend: model.backend,
+  };
+}
+
+export interface MatchesFileMeta {
+  pathA?: string;
+  pathB?: string;
+  model?: { name: string; version: string };
+  longSide?: number;
+  /** Keep only the first topK matches (the list is sorted, so this is the top-K). */
+  topK?: number;
+}
+
+/** The JSON `coam match --json` writes and `coam eval --matches` reads. */
+export function toMatchesFile(result: PairResult, meta: MatchesFileMeta = {}): MatchesFile {
+  const k = meta.topK === undefined ? result.matches.length : Math.max(0, Math.floor(meta.topK));
+  const round = (v: number) => Math.round(v * 1000) / 1000;
+  return {
+    imageA: { ...(meta.pathA ? { path: meta.pathA } : {}), width: result.preparedA.originalWidth, height: result.preparedA.originalHeight },
+    imageB: { ...(meta.pathB ? { path: meta.pathB } : {}), width: result.preparedB.originalWidth, height: result.preparedB.originalHeight },
+    ...(meta.model ? { model: { name: meta.model.name, version: meta.model.version } } : {}),
+    ...(meta.longSide !== undefined ? { longSide: meta.longSide } : {}),
+    timings: Object.fromEntries(Object.entries(result.timings).map(([key, v]) => [key, Math.round(v * 10) / 10])) as Partial<Timings>,
+    matches: result.matches.slice(0, k).map((m) => ({
+      xyA: [round(m.xyA[0]), round(m.xyA[1])],
+      xyB: [round(m.xyB[0]), round(m.xyB[1])],
+      score: m.score,
+    })),
+  };
+}
+
+/** CSV, one match per line, sorted as given: xA,yA,xB,yB,score,similarity,distinctivenessA,distinctivenessB. */
+export function matchesToCsv(matches: ReadonlyArray<Pick<Match, 'xyA' | 'xyB' | 'score'> & Partial<Match>>): string {
+  const lines = ['xA,yA,xB,yB,score,similarity,distinctivenessA,distinctivenessB'];
+  const f = (v: number | undefined, digits: number) => (v === undefined ? '' : Number(v.toFixed(digits)).toString());
+  for (const m of matches) {
+    lines.push(
+      [f(m.xyA[0], 3), f(m.xyA[1], 3), f(m.xyB[0], 3), f(m.xyB[1], 3), f(m.score, 6), f(m.similarity, 6), f(m.distinctivenessA, 6), f(m.distinctivenessB, 6)].join(','),
+    );
+  }
+  return lines.join('\n') + '\n';
+}
