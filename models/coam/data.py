@@ -1,0 +1,118 @@
+"""Synthetic training pairs: one photo, two views related by a known homography.
+
+We have no MegaDepth, so supervision comes from geometry we control: a crop of a photo (A) and
+the same scene seen through a strong random homography (B: perspective, rotation, scale 0.5-2),
+each with its own photometric change (brightness, contrast, gamma, blur, noise, JPEG).
+Ground truth: H_ab maps A's pixels to B's. A point of A is a valid correspondence only if its
+source pixel lies inside the photo and it lands inside B (out-of-view is masked).
+"""
+from __future__ import annotations
+
+import glob
+import math
+import os
+
+import cv2
+import numpy as np
+import torch
+
+
+def list_images(root: str) -> list[str]:
+    paths = sorted(p for ext in ("jpg", "jpeg", "png") for p in glob.glob(os.path.join(root, f"*.{ext}")))
+    if not paths:
+        raise FileNotFoundError(f"no training images in {root}")
+    return paths
+
+
+def load_images(paths: list[str], max_side: int = 640) -> list[np.ndarray]:
+    images = []
+    for p in paths:
+        img = cv2.imread(p, cv2.IMREAD_COLOR)
+        if img is None:
+            continue
+        h, w = img.shape[:2]
+        s = max_side / max(h, w)
+        if s < 1:
+            img = cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+        images.append(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
+    return images
+
+
+def square_corners(cx: float, cy: float, side: float) -> np.ndarray:
+    r = side / 2
+    return np.float32([[cx - r, cy - r], [cx + r, cy - r], [cx + r, cy + r], [cx - r, cy + r]])
+
+
+def random_views(h: int, w: int, size: int, rng: np.random.Generator):
+    """Homographies photo->A and photo->B. A is a mild crop; B is A's region rotated, scaled
+    (0.5-2 relative to A) and put in perspective."""
+    side = min(h, w) * rng.uniform(0.45, 0.85)
+    cx = rng.uniform(side / 2, w - side / 2)
+    cy = rng.uniform(side / 2, h - side / 2)
+    src_a = square_corners(cx, cy, side)
+    dst = np.float32([[0, 0], [size - 1, 0], [size - 1, size - 1], [0, size - 1]])
+    H_a = cv2.getPerspectiveTransform(src_a, dst)
+
+    # B: the region of the photo that B shows, expressed as a transformed square.
+    scale = math.exp(rng.uniform(math.log(0.5), math.log(2.0)))  # >1: B zooms in
+    angle = rng.uniform(-math.pi, math.pi) if rng.random() < 0.15 else rng.uniform(-0.6, 0.6)
+    shift = rng.uniform(-0.2, 0.2, size=2) * side
+    corners = square_corners(0, 0, side / scale)
+    c, s = math.cos(angle), math.sin(angle)
+    corners = corners @ np.float32([[c, s], [-s, c]])
+    corners += rng.uniform(-0.15, 0.15, size=(4, 2)).astype(np.float32) * (side / scale)  # perspective
+    src_b = (corners + np.float32([cx, cy]) + shift).astype(np.float32)
+    H_b = cv2.getPerspectiveTransform(src_b, dst)
+    return H_a, H_b
+
+
+def photometric(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    x = img.astype(np.float32) / 255.0
+    x = x * rng.uniform(0.7, 1.3) + rng.uniform(-0.15, 0.15)  # contrast, brightness
+    x = np.clip(x, 0, 1) ** rng.uniform(0.7, 1.5)  # gamma
+    x = x * rng.uniform(0.9, 1.1, size=3).astype(np.float32)  # colour cast
+    if rng.random() < 0.3:
+        x = cv2.GaussianBlur(x, (0, 0), rng.uniform(0.5, 1.5))
+    if rng.random() < 0.5:
+        x = x + rng.normal(0, rng.uniform(0.005, 0.03), size=x.shape).astype(np.float32)
+    x = (np.clip(x, 0, 1) * 255).astype(np.uint8)
+    if rng.random() < 0.3:
+        ok, buf = cv2.imencode(".jpg", x, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(30, 95))])
+        x = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+    return x
+
+
+def make_pair(img: np.ndarray, size: int, rng: np.random.Generator):
+    """Returns A, B (uint8 HxWx3), H_ab (3x3 float64) and the valid mask of B's pixels
+    (those that came from inside the photo)."""
+    h, w = img.shape[:2]
+    H_a, H_b = random_views(h, w, size, rng)
+    a = cv2.warpPerspective(img, H_a, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+    b = cv2.warpPerspective(img, H_b, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    inside = np.full((h, w), 255, np.uint8)
+    valid_b = cv2.warpPerspective(inside, H_b, (size, size), flags=cv2.INTER_NEAREST) > 0
+    valid_a = cv2.warpPerspective(inside, H_a, (size, size), flags=cv2.INTER_NEAREST) > 0
+    H_ab = H_b.astype(np.float64) @ np.linalg.inv(H_a.astype(np.float64))
+    if rng.random() < 0.5:  # either image may be the harder view
+        a, b, valid_a, valid_b, H_ab = b, a, valid_b, valid_a, np.linalg.inv(H_ab)
+    return photometric(a, rng), photometric(b, rng), H_ab / H_ab[2, 2], valid_a, valid_b
+
+
+class PairSampler:
+    """Seeded stream of batches: A, B as float tensors [N,3,S,S] in [0,1], H_ab [N,3,3],
+    valid masks [N,S,S]."""
+
+    def __init__(self, images: list[np.ndarray], size: int, seed: int):
+        self.images = images
+        self.size = size
+        self.rng = np.random.default_rng(seed)
+
+    def batch(self, n: int):
+        A, B, H, VA, VB = [], [], [], [], []
+        for _ in range(n):
+            img = self.images[int(self.rng.integers(len(self.images)))]
+            a, b, h, va, vb = make_pair(img, self.size, self.rng)
+            A.append(a); B.append(b); H.append(h); VA.append(va); VB.append(vb)
+        to_t = lambda xs: torch.from_numpy(np.stack(xs)).permute(0, 3, 1, 2).float() / 255.0
+        return (to_t(A), to_t(B), torch.from_numpy(np.stack(H)).float(),
+                torch.from_numpy(np.stack(VA)), torch.from_numpy(np.stack(VB)))

@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""PyTorch reference outputs for the export check.
+
+    /usr/bin/python3 models/reference.py [--weights models/coam.pt] [--out DIR]
+
+Writes, for two input sizes (the condition a different size from the image), the random inputs
+and PyTorch's outputs as raw little-endian float32 files plus an index `reference.json`.
+models/export.test.ts runs the ONNX model on the same inputs in onnxruntime-web (wasm) and
+requires agreement within 1e-4.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from coam.network import CoamConfig, CoamNet  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def cases(multiple: int):
+    return [((2 * multiple, 3 * multiple), (3 * multiple, 2 * multiple)), ((4 * multiple, 4 * multiple), (2 * multiple, 3 * multiple))]
+
+
+@torch.no_grad()
+def write_fixtures(model: CoamNet, out: str, seed: int = 1234) -> None:
+    os.makedirs(out, exist_ok=True)
+    g = torch.Generator().manual_seed(seed)
+    index = []
+    for i, ((h, w), (hc, wc)) in enumerate(cases(model.config.multiple)):
+        image, condition = torch.rand(1, 3, h, w, generator=g), torch.rand(1, 3, hc, wc, generator=g)
+        desc, dist = model.eval()(image, condition)
+        entry = {}
+        for name, t in (("image", image), ("condition", condition), ("descriptors", desc), ("distinctiveness", dist)):
+            fname = f"case{i}-{name}.f32"
+            t.contiguous().numpy().astype("<f4").tofile(os.path.join(out, fname))
+            entry[name] = {"file": fname, "shape": list(t.shape)}
+        index.append(entry)
+    with open(os.path.join(out, "reference.json"), "w") as f:
+        json.dump({"seed": seed, "cases": index}, f, indent=2)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--weights", default=os.path.join(HERE, "coam.pt"))
+    p.add_argument("--out", default=os.path.join(HERE, "fixtures"))
+    args = p.parse_args()
+    ck = torch.load(args.weights, map_location="cpu")
+    model = CoamNet(CoamConfig.from_dict(ck["config"]))
+    model.load_state_dict(ck["model"])
+    write_fixtures(model, args.out)
+    print(f"wrote {args.out}/reference.json")
+
+
+if __name__ == "__main__":
+    main()

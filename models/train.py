@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""Train CoAM from scratch on synthetic homography pairs of ../shared/data/train.
+
+    /usr/bin/python3 models/train.py                      # resumes models/checkpoints/<run> if present
+    /usr/bin/python3 models/train.py --objective hinge --run hinge --steps 1500   # the paper's loss
+
+Seeded and resumable: `latest.pt` (weights, optimiser, sampler state, step) is written every
+`--save-every` steps and on exit; `best.pt` keeps the weights with the best validation score on
+../shared/data/val (homography MMA@3px + epipolar success@10px). `log.jsonl` has every logged step.
+CPU with 2 threads by default, CUDA when present.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import signal
+import sys
+import time
+from dataclasses import asdict
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from coam.data import PairSampler, list_images, load_images  # noqa: E402
+from coam.losses import LossConfig, pair_loss  # noqa: E402
+from coam.network import CoamConfig, CoamNet, count_parameters  # noqa: E402
+from coam import validate  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", default=os.path.join(HERE, "..", "..", "shared", "data", "train"))
+    p.add_argument("--val", default=os.path.join(HERE, "..", "..", "shared", "data", "val"))
+    p.add_argument("--run", default="main", help="run name: checkpoints go to models/checkpoints/<run>")
+    p.add_argument("--objective", choices=["infonce", "hinge"], default="infonce")
+    p.add_argument("--steps", type=int, default=6000, help="total steps (the LR schedule spans them)")
+    p.add_argument("--batch", type=int, default=4)
+    p.add_argument("--size", type=int, default=256)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--log-every", type=int, default=25)
+    p.add_argument("--val-every", type=int, default=500)
+    p.add_argument("--save-every", type=int, default=100)
+    p.add_argument("--time-limit", type=float, default=0, help="minutes; stop cleanly after this (0: none)")
+    p.add_argument("--stop-at", type=int, default=0, help="stop at this step, keeping the --steps schedule (ablations)")
+    p.add_argument("--init", default="", help="start from these weights (e.g. a warm-up run's best.pt)")
+    return p.parse_args(argv)
+
+
+def lr_at(step: int, total: int, base: float) -> float:
+    warmup = 200
+    if step < warmup:
+        return base * (step + 1) / warmup
+    t = min(1.0, (step - warmup) / max(1, total - warmup))
+    return base * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * t)))
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    torch.manual_seed(args.seed)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.type == "cpu":
+        torch.set_num_threads(args.threads)
+    out_dir = os.path.join(HERE, "checkpoints", args.run)
+    os.makedirs(out_dir, exist_ok=True)
+    latest_path, best_path = os.path.join(out_dir, "latest.pt"), os.path.join(out_dir, "best.pt")
+
+    paths = list_images(args.data)
+    images = load_images(paths)
+    print(f"{len(images)} training photos from {args.data}", flush=True)
+
+    config = CoamConfig()
+    loss_cfg = LossConfig(objective=args.objective)
+    model = CoamNet(config).to(device)
+    optimiser = torch.optim.Adam(model.parameters(), lr=args.lr)
+    sampler = PairSampler(images, args.size, args.seed)
+    step, elapsed, best_score = 0, 0.0, -1.0
+    if os.path.exists(latest_path):
+        ck = torch.load(latest_path, map_location=device)
+        model.load_state_dict(ck["model"])
+        optimiser.load_state_dict(ck["optimiser"])
+        sampler.rng.bit_generator.state = ck["sampler_state"]
+        torch.set_rng_state(ck["torch_rng"])
+        step, elapsed, best_score = ck["step"], ck["elapsed"], ck.get("best_score", -1.0)
+        print(f"resumed {latest_path} at step {step} ({elapsed / 60:.1f} min so far)", flush=True)
+    elif args.init:
+        model.load_state_dict(torch.load(args.init, map_location=device)["model"])
+        print(f"initialised from {args.init}", flush=True)
+    print(f"CoamNet {count_parameters(model) / 1e6:.2f} M parameters, objective {args.objective}, "
+          f"device {device}, threads {torch.get_num_threads()}", flush=True)
+
+    gen = torch.Generator().manual_seed(args.seed + step)
+    log = open(os.path.join(out_dir, "log.jsonl"), "a")
+
+    def save():
+        torch.save({
+            "model": model.state_dict(), "optimiser": optimiser.state_dict(), "step": step,
+            "elapsed": elapsed, "best_score": best_score, "config": config.to_dict(),
+            "loss": asdict(loss_cfg), "args": vars(args), "sampler_state": sampler.rng.bit_generator.state,
+            "torch_rng": torch.get_rng_state(),
+        }, latest_path + ".tmp")
+        os.replace(latest_path + ".tmp", latest_path)
+
+    stop = {"now": False}
+    signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
+    signal.signal(signal.SIGINT, lambda *_: stop.update(now=True))
+    session_start = time.time()
+    running: dict[str, float] = {}
+    last = min(args.steps, args.stop_at) if args.stop_at else args.steps
+    while step < last and not stop["now"]:
+        if args.time_limit and time.time() - session_start > args.time_limit * 60:
+            print("time limit reached", flush=True)
+            break
+        t0 = time.time()
+        model.train()
+        for g in optimiser.param_groups:
+            g["lr"] = lr_at(step, args.steps, args.lr)
+        a, b, H, va, vb = (x.to(device) for x in sampler.batch(args.batch))
+        out_ab, out_ba = model.forward_pair(a, b)
+        result = pair_loss(out_ab, out_ba, H, va, vb, config.stride, loss_cfg, gen)
+        if result is None:
+            continue
+        loss, parts = result
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        optimiser.step()
+        step += 1
+        elapsed += time.time() - t0
+        for k, v in {"loss": loss.item(), **parts}.items():
+            running[k] = running.get(k, v) * 0.9 + v * 0.1
+        if step % args.log_every == 0:
+            rec = {"step": step, "lr": optimiser.param_groups[0]["lr"], "elapsed_s": round(elapsed, 1),
+                   **{k: round(v, 4) for k, v in running.items()}}
+            print(json.dumps(rec), flush=True)
+            log.write(json.dumps(rec) + "\n"); log.flush()
+        if step % args.save_every == 0:
+            save()
+        if step % args.val_every == 0 or step == last:
+            t1 = time.time()
+            metrics = validate.evaluate(model, args.val, multiple=config.multiple) if os.path.isdir(args.val) else {}
+            score = metrics.get("homography_mma3", 0) + metrics.get("epipolar_success10", 0)
+            rec = {"step": step, "val": metrics, "val_s": round(time.time() - t1, 1)}
+            print(json.dumps(rec), flush=True)
+            log.write(json.dumps(rec) + "\n"); log.flush()
+            if score > best_score:
+                best_score = score
+                torch.save({"model": model.state_dict(), "config": config.to_dict(), "step": step,
+                            "elapsed": elapsed, "metrics": metrics, "objective": args.objective,
+                            "seed": args.seed, "args": vars(args)}, best_path)
+            save()
+    save()
+    print(f"stopped at step {step}, {elapsed / 60:.1f} min of training", flush=True)
+
+
+if __name__ == "__main__":
+    main()
