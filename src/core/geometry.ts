@@ -14,6 +14,7 @@ import {
   frobenius,
   mul3,
   nullVector,
+  nullVectorMinimal,
   sampleDistinct,
   svd3,
   transpose3,
@@ -137,10 +138,15 @@ function hartley(pts: readonly Point[]): Normalised | null {
   return { T: [s, 0, -s * mx, 0, s, -s * my, 0, 0, 1], xs, ys };
 }
 
-/** Rank of the design matrix is short of (cols - 1): the solution is not unique. */
-function nullspaceNotUnique(S: Float64Array): boolean {
-  const k = S.length;
-  return !(S[k - 2] > 1e-10 * S[0]);
+/**
+ * The (unit) null vector of a rows x 9 design matrix: exact elimination for a minimal sample
+ * (8 rows), least squares by SVD otherwise. Null when the solution is not unique (rank < 8).
+ */
+function solveNull9(A: Float64Array, rows: number): number[] | null {
+  if (rows === 8) return nullVectorMinimal(A, 8, 9);
+  const padded = rows < 9 ? Float64Array.from({ length: 81 }, (_, k) => (k < A.length ? A[k] : 0)) : A;
+  const { x, S } = nullVector(padded, Math.max(rows, 9), 9);
+  return S[7] > 1e-10 * S[0] ? x : null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -178,8 +184,8 @@ export function estimateHomography(src: readonly Point[], dst: readonly Point[])
     A[r + 16] = -u * y;
     A[r + 17] = -u;
   }
-  const { x: h, S } = nullVector(A, 2 * n, 9);
-  if (nullspaceNotUnique(S)) return null;
+  const h = solveNull9(A, 2 * n);
+  if (!h) return null;
   const Tb = inverse3(b.T);
   if (!Tb) return null;
   const H = mul3(mul3(Tb, h), a.T);
@@ -229,7 +235,7 @@ function eightPoint(p1: readonly Point[], p2: readonly Point[]): Mat3 | null {
   const a = hartley(p1);
   const b = hartley(p2);
   if (!a || !b) return null;
-  const A = new Float64Array(Math.max(n, 9) * 9); // zero rows pad short systems: same null space
+  const A = new Float64Array(n * 9);
   for (let i = 0; i < n; i++) {
     const x1 = a.xs[i];
     const y1 = a.ys[i];
@@ -246,8 +252,8 @@ function eightPoint(p1: readonly Point[], p2: readonly Point[]): Mat3 | null {
     A[r + 7] = y1;
     A[r + 8] = 1;
   }
-  const { x: f, S } = nullVector(A, Math.max(n, 9), 9);
-  if (nullspaceNotUnique(S)) return null;
+  const f = solveNull9(A, n);
+  if (!f) return null;
   // Rank 2 in the normalised frame (where it is well conditioned), then back.
   const { U, S: s, V } = svd3(f);
   const Fn = mul3(mul3(U, [s[0], 0, 0, 0, s[1], 0, 0, 0, 0]), transpose3(V));

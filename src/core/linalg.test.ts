@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRng, det3, inverse3, mul3, sampleDistinct, svd, svd3, transpose3 } from './linalg';
+import { createRng, det3, inverse3, mul3, nullVector, nullVectorMinimal, sampleDistinct, svd, svd3, transpose3 } from './linalg';
 
 function randomMatrix(rng: () => number, rows: number, cols: number): number[] {
   return Array.from({ length: rows * cols }, () => rng() * 2 - 1);
@@ -62,6 +62,32 @@ describe('svd (one-sided Jacobi)', () => {
     recon.forEach((v, k) => expect(v).toBeCloseTo(a[k], 10));
     const utu = mul3(transpose3(U), U);
     utu.forEach((v, k) => expect(v).toBeCloseTo(k % 4 === 0 ? 1 : 0, 10));
+  });
+});
+
+describe('nullVectorMinimal', () => {
+  it('matches the SVD null vector of a random 8 x 9 matrix (up to sign)', () => {
+    const rng = createRng(99);
+    for (let t = 0; t < 20; t++) {
+      const a = randomMatrix(rng, 8, 9);
+      const x = nullVectorMinimal(a, 8, 9)!;
+      const padded = [...a, ...new Array(9).fill(0)];
+      const y = nullVector(padded, 9, 9).x;
+      const sign = Math.sign(x.reduce((s, v, k) => s + v * y[k], 0));
+      x.forEach((v, k) => expect(v).toBeCloseTo(sign * y[k], 9));
+      for (let i = 0; i < 8; i++) {
+        let s = 0;
+        for (let j = 0; j < 9; j++) s += a[i * 9 + j] * x[j];
+        expect(Math.abs(s)).toBeLessThan(1e-12);
+      }
+    }
+  });
+
+  it('returns null when the rank is short', () => {
+    const rng = createRng(5);
+    const a = randomMatrix(rng, 8, 9);
+    for (let j = 0; j < 9; j++) a[7 * 9 + j] = 2 * a[3 * 9 + j]; // row 7 = 2 x row 3
+    expect(nullVectorMinimal(a, 8, 9)).toBeNull();
   });
 });
 

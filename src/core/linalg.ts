@@ -237,3 +237,66 @@ export function sampleDistinct(rng: () => number, n: number, k: number, out: Int
   }
   return out;
 }
+
+/**
+ * Null vector of a (cols - 1) x cols matrix of full rank by Gauss-Jordan elimination with full
+ * pivoting: the minimal-sample solver of RANSAC (4-point DLT, 8-point), much cheaper than an SVD.
+ * Null when the rank is short (a pivot is negligible against the largest entry). Unit norm.
+ */
+export function nullVectorMinimal(a: ArrayLike<number>, rows: number, cols: number): number[] | null {
+  if (rows !== cols - 1) return null;
+  const m = Float64Array.from(a as ArrayLike<number>);
+  const perm = Array.from({ length: cols }, (_, j) => j);
+  let scale = 0;
+  for (let i = 0; i < m.length; i++) scale = Math.max(scale, Math.abs(m[i]));
+  if (!(scale > 0) || !Number.isFinite(scale)) return null;
+  for (let k = 0; k < rows; k++) {
+    let pi = k;
+    let pj = k;
+    let best = 0;
+    for (let i = k; i < rows; i++) {
+      for (let j = k; j < cols; j++) {
+        const v = Math.abs(m[i * cols + j]);
+        if (v > best) {
+          best = v;
+          pi = i;
+          pj = j;
+        }
+      }
+    }
+    if (best <= 1e-12 * scale) return null;
+    if (pi !== k) {
+      for (let j = 0; j < cols; j++) {
+        const t = m[k * cols + j];
+        m[k * cols + j] = m[pi * cols + j];
+        m[pi * cols + j] = t;
+      }
+    }
+    if (pj !== k) {
+      for (let i = 0; i < rows; i++) {
+        const t = m[i * cols + k];
+        m[i * cols + k] = m[i * cols + pj];
+        m[i * cols + pj] = t;
+      }
+      const t = perm[k];
+      perm[k] = perm[pj];
+      perm[pj] = t;
+    }
+    const inv = 1 / m[k * cols + k];
+    for (let j = k; j < cols; j++) m[k * cols + j] *= inv;
+    for (let i = 0; i < rows; i++) {
+      if (i === k) continue;
+      const f = m[i * cols + k];
+      if (f === 0) continue;
+      for (let j = k; j < cols; j++) m[i * cols + j] -= f * m[k * cols + j];
+    }
+  }
+  // Now m = [I | c]: x_perm = (-c, 1).
+  const x = new Array<number>(cols);
+  let norm = 1;
+  for (let k = 0; k < rows; k++) norm += m[k * cols + rows] * m[k * cols + rows];
+  norm = Math.sqrt(norm);
+  for (let k = 0; k < rows; k++) x[perm[k]] = -m[k * cols + rows] / norm;
+  x[perm[rows]] = 1 / norm;
+  return x;
+}
