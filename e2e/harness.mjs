@@ -1,0 +1,105 @@
+// Shared e2e plumbing: build + serve the app, launch Debian's chromium through playwright-core,
+// and small helpers (drop files, wait for matches). No browser downloads, no test framework.
+import { build, preview } from 'vite';
+import { chromium } from 'playwright-core';
+import { createServer } from 'node:net';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+export const BASE_ARGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  '--disable-dev-shm-usage',
+];
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Builds into dist/ (unless E2E_SKIP_BUILD=1 and dist exists) and serves it with `vite preview`. */
+export async function startServer() {
+  if (!(process.env.E2E_SKIP_BUILD === '1' && existsSync(join(ROOT, 'dist', 'index.html')))) {
+    const t0 = Date.now();
+    await build({ root: ROOT, logLevel: 'warn' });
+    console.log(`built in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  const port = await freePort();
+  const server = await preview({ root: ROOT, logLevel: 'warn', preview: { port, strictPort: true, host: '127.0.0.1', open: false } });
+  const url = `http://127.0.0.1:${port}/`;
+  return {
+    url,
+    async close() {
+      await new Promise((r) => server.httpServer.close(() => r()));
+    },
+  };
+}
+
+/** A chromium with a fresh profile; returns { browser, close }. */
+export async function launchBrowser({ webgpu = false } = {}) {
+  const userDataDir = mkdtempSync(join(tmpdir(), 'coam-e2e-'));
+  const args = [...BASE_ARGS];
+  if (webgpu) args.push('--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader', '--use-webgpu-adapter=swiftshader');
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args,
+    acceptDownloads: true,
+    viewport: { width: 1280, height: 800 },
+  });
+  return {
+    context,
+    async close() {
+      await context.close().catch(() => undefined);
+      rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Drops files onto an element as a real drag-and-drop would (a DataTransfer with File objects). */
+export async function dropFiles(page, selector, files) {
+  const payload = files.map((f) => ({ name: f.name, type: f.type, b64: Buffer.from(f.buffer).toString('base64') }));
+  const dataTransfer = await page.evaluateHandle((items) => {
+    const dt = new DataTransfer();
+    for (const it of items) {
+      const bin = atob(it.b64);
+      const bytes = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+      dt.items.add(new File([bytes], it.name, { type: it.type }));
+    }
+    return dt;
+  }, payload);
+  await page.dispatchEvent(selector, 'dragover', { dataTransfer });
+  await page.dispatchEvent(selector, 'drop', { dataTransfer });
+}
+
+export const debugState = (page) => page.evaluate(() => window.__coamDebug?.state);
+export const inferenceRuns = (page) => page.evaluate(() => window.__coamDebug?.inferenceRuns ?? -1);
+
+/** Waits until the status reads "N matches" and returns N (total). */
+export async function waitForMatches(page, timeout = 90_000) {
+  const status = page.getByRole('status');
+  await status.filter({ hasText: /\d+ matches/ }).waitFor({ timeout });
+  const text = await status.textContent();
+  return Number(/(\d+) matches/.exec(text)[1]);
+}
+
+export function assert(cond, message) {
+  if (!cond) throw new Error(`assertion failed: ${message}`);
+}

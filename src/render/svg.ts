@@ -1,0 +1,41 @@
+/** The figure as SVG: both images (embedded) and the shown match lines, in figure units. */
+import { figurePositions, type FigureLayout } from './layout';
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const hex = (c: Float32Array, i: number) =>
+  '#' + [c[i], c[i + 1], c[i + 2]].map((v) => Math.round(Math.min(1, Math.max(0, v)) * 255).toString(16).padStart(2, '0')).join('');
+
+export function figureSvg(opts: {
+  layout: FigureLayout;
+  /** data: URLs of the display images (or null when absent). */
+  hrefA: string | null;
+  hrefB: string | null;
+  pairs: Float32Array;
+  colors: Float32Array;
+  count: number;
+  title?: string;
+}): string {
+  const { layout: L, pairs, colors } = opts;
+  const n = Math.min(opts.count, pairs.length / 4);
+  const pos = figurePositions(pairs.subarray(0, n * 4), L);
+  const f = (v: number) => v.toFixed(1);
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${f(L.width)}" height="${f(L.height)}" viewBox="0 0 ${f(L.width)} ${f(L.height)}">`,
+    `<title>${esc(opts.title ?? 'CoAM matches')}</title>`,
+  ];
+  for (const [p, href] of [
+    [L.a, opts.hrefA],
+    [L.b, opts.hrefB],
+  ] as const) {
+    if (href) parts.push(`<image x="${f(p.x)}" y="${f(p.y)}" width="${f(p.width)}" height="${f(p.height)}" preserveAspectRatio="none" href="${esc(href)}"/>`);
+  }
+  parts.push('<g stroke-width="1.2" stroke-opacity="0.85" fill-opacity="0.9">');
+  for (let i = 0; i < n; i++) {
+    const c = hex(colors, i * 3);
+    const [xa, ya, xb, yb] = [pos[i * 4], pos[i * 4 + 1], pos[i * 4 + 2], pos[i * 4 + 3]];
+    parts.push(`<line x1="${f(xa)}" y1="${f(ya)}" x2="${f(xb)}" y2="${f(yb)}" stroke="${c}"/>`);
+    parts.push(`<circle cx="${f(xa)}" cy="${f(ya)}" r="2" fill="${c}"/><circle cx="${f(xb)}" cy="${f(yb)}" r="2" fill="${c}"/>`);
+  }
+  parts.push('</g></svg>');
+  return parts.join('\n');
+}

@@ -1,0 +1,318 @@
+/**
+ * Side effects around the store: the inference worker, fetching and decoding images, loading
+ * models, re-running when inputs change, and geometry requests. Components call these actions.
+ */
+import modelUrl from '../../models/coam.onnx?url';
+import bundledInfo from '../../models/coam.json';
+import type { ModelInfo } from '../core/types';
+import type { BackendName, FromWorker, ModelSource, Slot, ToWorker } from '../worker/protocol';
+import { SAMPLE_PAIRS, sampleUrl } from './samples';
+import { currentGeometry, shownCount } from './derived';
+import { notify, useCoam, type CoamState } from './store';
+import type { ImageRef, UrlSettings } from './url-params';
+
+const DEFAULT_LONG_SIDE = 640;
+
+let worker: Worker | null = null;
+let imageCounter = 0;
+let requestCounter = 0;
+let preferBackend: BackendName | 'auto' = 'auto';
+const probes = new Map<number, (m: FromWorker & { type: 'probe' }) => void>();
+
+function send(msg: ToWorker, transfer: Transferable[] = []): void {
+  getWorker().postMessage(msg, transfer);
+}
+
+function getWorker(): Worker {
+  if (!worker) {
+    worker = new Worker(new URL('../worker/inference.worker.ts', import.meta.url), { type: 'module', name: 'coam-inference' });
+    worker.onmessage = (e: MessageEvent<FromWorker>) => onWorkerMessage(e.data);
+    worker.onerror = (e) => {
+      notify('error', `The inference worker crashed: ${e.message || 'unknown error'}. Reload the page.`);
+      useCoam.setState({ progress: null, run: { ...useCoam.getState().run, status: 'error' } });
+    };
+  }
+  return worker;
+}
+
+const slotOf = (imageId: string): Slot | null => {
+  const { images } = useCoam.getState();
+  if (images.A?.id === imageId) return 'A';
+  if (images.B?.id === imageId) return 'B';
+  return null;
+};
+
+const CODE_NAMES: Record<string, string> = {
+  'not-an-image': 'Not an image',
+  'corrupt-image': 'Corrupt or truncated image',
+  'empty-image': 'Empty image',
+  'image-too-large': 'Image too large',
+  'model-contract': 'Model breaks the contract',
+  'model-load': 'Model could not be loaded',
+  inference: 'Inference failed',
+  'bad-argument': 'Bad argument',
+  internal: 'Unexpected error',
+};
+
+export function describeError(code: string, message: string): string {
+  return `${CODE_NAMES[code] ?? code}: ${message}`;
+}
+
+function onWorkerMessage(msg: FromWorker): void {
+  const s = useCoam.getState();
+  switch (msg.type) {
+    case 'progress':
+      if (msg.runId !== undefined && msg.runId !== s.run.runId) return;
+      useCoam.setState({ progress: { stage: msg.stage, fraction: msg.fraction } });
+      return;
+    case 'model':
+      useCoam.setState({
+        model: {
+          status: 'ready',
+          label: msg.label,
+          info: msg.info,
+          backend: msg.backend,
+          fallbackReason: msg.fallbackReason,
+          threads: msg.threads,
+          loadMs: msg.loadMs,
+        },
+        progress: null,
+        // A new model invalidates the old result.
+        run: { status: 'idle', runId: s.run.runId },
+      });
+      maybeRun();
+      return;
+    case 'decoded': {
+      const slot = slotOf(msg.imageId);
+      if (!slot) return;
+      const entry = s.images[slot]!;
+      useCoam.setState({
+        images: { ...s.images, [slot]: { ...entry, status: 'ready', width: msg.width, height: msg.height } },
+      });
+      maybeRun();
+      return;
+    }
+    case 'result': {
+      if (msg.runId !== s.run.runId) return;
+      useCoam.setState({ result: msg.result, run: { ...s.run, status: 'done' }, progress: null, geometry: null, inspect: null });
+      return;
+    }
+    case 'geometry': {
+      if (msg.requestId !== pendingGeometry?.requestId) return;
+      const { runId, k } = pendingGeometry;
+      pendingGeometry = null;
+      useCoam.setState({
+        geometry: { runId, k, kind: msg.kind, matrix: msg.matrix, inliers: msg.inliers, inlierCount: msg.inlierCount, ms: msg.ms },
+      });
+      return;
+    }
+    case 'probe':
+      probes.get(msg.requestId)?.(msg);
+      probes.delete(msg.requestId);
+      return;
+    case 'error': {
+      const text = describeError(msg.code, msg.message);
+      if (msg.scope === 'image' && msg.imageId) {
+        const slot = slotOf(msg.imageId);
+        if (!slot) return;
+        const entry = s.images[slot]!;
+        entry.bitmap?.close();
+        useCoam.setState({ images: { ...s.images, [slot]: { ...entry, status: 'error', error: text, bitmap: null } } });
+        notify('error', `Image ${slot} (${entry.name}): ${text}`);
+      } else if (msg.scope === 'model') {
+        useCoam.setState({ model: { ...s.model, status: s.model.info ? 'ready' : 'error' }, progress: null });
+        notify('error', `Model: ${text}`);
+      } else if (msg.scope === 'run') {
+        if (msg.runId !== s.run.runId) return;
+        useCoam.setState({ run: { ...s.run, status: 'error' }, progress: null });
+        notify('error', `Matching failed: ${text}`);
+      } else if (msg.scope === 'geometry') {
+        pendingGeometry = null;
+        notify('error', `RANSAC: ${text}`);
+      }
+      return;
+    }
+  }
+}
+
+/** Runs the pair when both images and the model are ready and the result is not already theirs. */
+export function maybeRun(force = false): void {
+  const s = useCoam.getState();
+  const a = s.images.A;
+  const b = s.images.B;
+  if (!a || !b || a.status !== 'ready' || b.status !== 'ready' || s.model.status !== 'ready') return;
+  const same = s.run.imageA === a.id && s.run.imageB === b.id && s.run.conditioning === s.conditioning;
+  if (same && !force && s.run.status !== 'idle') return;
+  const runId = s.run.runId + 1;
+  useCoam.setState({
+    run: { status: 'running', runId, imageA: a.id, imageB: b.id, conditioning: s.conditioning },
+    progress: { stage: 'preprocess', fraction: 0 },
+    inferenceRuns: s.inferenceRuns + 1,
+  });
+  send({
+    type: 'match',
+    runId,
+    imageA: a.id,
+    imageB: b.id,
+    longSide: s.longSide ?? s.model.info?.inputSize.longSide ?? DEFAULT_LONG_SIDE,
+    conditioning: s.conditioning,
+  });
+}
+
+/** Puts a file (or any blob) into a slot: the worker decodes it, the page keeps a sharp display copy. */
+export async function setImage(slot: Slot, blob: Blob, name: string, shareRef?: string): Promise<void> {
+  const id = `img-${++imageCounter}`;
+  const s = useCoam.getState();
+  const old = s.images[slot];
+  const otherSlot: Slot = slot === 'A' ? 'B' : 'A';
+  if (old && old.id !== s.images[otherSlot]?.id) {
+    old.bitmap?.close();
+    send({ type: 'forget', imageId: old.id });
+  }
+  useCoam.setState({
+    images: { ...s.images, [slot]: { id, name, shareRef, status: 'decoding', bitmap: null, width: 0, height: 0 } },
+    result: s.result,
+  });
+  const bytes = await blob.arrayBuffer();
+  send({ type: 'decode', imageId: id, bytes }, [bytes]);
+  try {
+    const bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image' });
+    const cur = useCoam.getState().images[slot];
+    if (cur?.id === id && cur.status !== 'error') useCoam.setState({ images: { ...useCoam.getState().images, [slot]: { ...cur, bitmap } } });
+    else bitmap.close();
+  } catch {
+    // The worker's decoder is the judge of what is an image; it reports why this one is not.
+  }
+}
+
+export async function setImageFromUrl(slot: Slot, ref: ImageRef): Promise<void> {
+  try {
+    const r = await fetch(ref.url);
+    if (!r.ok) throw new Error(`HTTP ${r.status}`);
+    await setImage(slot, await r.blob(), ref.name, ref.shareRef);
+  } catch (e) {
+    notify('error', `Image ${slot} (${ref.name}) could not be fetched: ${(e as Error).message}`);
+  }
+}
+
+/** Two files dropped at once fill both slots; one file fills the empty slot (A first), else B. */
+export function setFiles(files: File[], target?: Slot): void {
+  const images = files.slice(0, 2);
+  if (images.length === 0) return;
+  if (images.length === 2 && !target) {
+    void setImage('A', images[0], images[0].name);
+    void setImage('B', images[1], images[1].name);
+    return;
+  }
+  const { A } = useCoam.getState().images;
+  const slot: Slot = target ?? (!A || A.status === 'error' ? 'A' : 'B');
+  void setImage(slot, images[0], images[0].name);
+}
+
+export function loadSample(pairId: string): void {
+  const pair = SAMPLE_PAIRS.find((p) => p.id === pairId);
+  if (!pair) return;
+  void setImageFromUrl('A', { name: pair.a, url: sampleUrl(pair.a), shareRef: pair.a });
+  void setImageFromUrl('B', { name: pair.b, url: sampleUrl(pair.b), shareRef: pair.b });
+}
+
+export function swapImages(): void {
+  const s = useCoam.getState();
+  useCoam.setState({ images: { A: s.images.B, B: s.images.A }, inspect: null });
+  maybeRun();
+}
+
+export function setConditioning(conditioning: CoamState['conditioning']): void {
+  useCoam.setState({ conditioning });
+  maybeRun();
+}
+
+export function rerun(): void {
+  maybeRun(true);
+}
+
+export function loadModel(source: ModelSource): void {
+  useCoam.setState((s) => ({ model: { ...s.model, status: 'loading', label: source.label }, progress: { stage: 'download', fraction: 0 } }));
+  send(
+    { type: 'load-model', source, fallbackInfo: bundledInfo as unknown as ModelInfo, prefer: preferBackend },
+    source.kind === 'bytes' ? [source.bytes] : [],
+  );
+}
+
+export function loadBundledModel(): void {
+  loadModel({ kind: 'url', url: new URL(modelUrl, document.baseURI).href, label: 'bundled coam.onnx' });
+}
+
+/** A user's own model: an .onnx file, optionally with its .json sidecar (else the bundled sidecar applies). */
+export async function loadModelFiles(files: File[]): Promise<void> {
+  const onnx = files.find((f) => f.name.toLowerCase().endsWith('.onnx')) ?? files[0];
+  const json = files.find((f) => f.name.toLowerCase().endsWith('.json'));
+  if (!onnx) return;
+  let info: unknown;
+  if (json) {
+    try {
+      info = JSON.parse(await json.text());
+    } catch {
+      notify('error', `Model: the sidecar ${json.name} is not valid JSON.`);
+      return;
+    }
+  }
+  loadModel({ kind: 'bytes', bytes: await onnx.arrayBuffer(), info, label: onnx.name });
+}
+
+export function loadModelUrl(ref: ImageRef): void {
+  const infoUrl = ref.url.replace(/\.onnx(\?.*)?$/i, '.json$1');
+  loadModel({ kind: 'url', url: ref.url, infoUrl: infoUrl !== ref.url ? infoUrl : undefined, label: ref.name });
+}
+
+// Geometry: requested for the shown prefix whenever RANSAC is on and the current answer is stale.
+let pendingGeometry: { requestId: number; runId: number; k: number; kind: string } | null = null;
+let geometryTimer: ReturnType<typeof setTimeout> | null = null;
+
+function requestGeometry(): void {
+  const s = useCoam.getState();
+  if (s.ransac === 'off' || !s.result || s.run.status !== 'done') return;
+  const k = shownCount(s);
+  if (currentGeometry(s)) return;
+  if (pendingGeometry && pendingGeometry.runId === s.run.runId && pendingGeometry.k === k && pendingGeometry.kind === s.ransac) return;
+  const matches = s.result.matches.slice(0, k);
+  const requestId = ++requestCounter;
+  pendingGeometry = { requestId, runId: s.run.runId, k, kind: s.ransac };
+  send({ type: 'geometry', requestId, kind: s.ransac, src: matches.map((m) => m.xyA), dst: matches.map((m) => m.xyB) });
+}
+
+useCoam.subscribe((s, prev) => {
+  if (s.ransac === prev.ransac && s.result === prev.result && s.k === prev.k && s.run === prev.run) return;
+  if (geometryTimer) clearTimeout(geometryTimer);
+  // K can move many times a second while dragging; fit once it settles.
+  geometryTimer = setTimeout(requestGeometry, s.k === prev.k ? 0 : 120);
+});
+
+/** Test hook: dense outputs of a tiny synthetic pair on one backend. */
+export function probeBackend(backend: BackendName, size: number): Promise<FromWorker & { type: 'probe' }> {
+  const requestId = ++requestCounter;
+  return new Promise((resolve) => {
+    probes.set(requestId, resolve);
+    send({ type: 'probe', requestId, backend, size });
+  });
+}
+
+/** Applies URL parameters and starts loading the model and any images named there. */
+export function start(url: UrlSettings): void {
+  preferBackend = url.backend ?? 'auto';
+  useCoam.setState((s) => ({
+    k: url.k ?? s.k,
+    layout: url.layout ?? s.layout,
+    heatmap: url.heatmap ?? s.heatmap,
+    ransac: url.ransac ?? s.ransac,
+    conditioning: url.conditioning ?? s.conditioning,
+    longSide: url.longSide ?? null,
+    embed: url.embed,
+    presentation: url.present,
+  }));
+  for (const w of url.warnings) notify('info', w);
+  if (url.model) loadModelUrl(url.model);
+  else loadBundledModel();
+  if (url.a) void setImageFromUrl('A', url.a);
+  if (url.b) void setImageFromUrl('B', url.b);
+}

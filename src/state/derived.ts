@@ -1,0 +1,111 @@
+/**
+ * Values computed from the store, never stored: the top-K prefix, the effective layout, which
+ * drawn matches are inliers, and the inspect heatmap.
+ */
+import type { DenseOutput, PairResult, Point } from '../core/types';
+import { nearestCell, similarityMap } from '../core/matching';
+import type { CoamState, GeometryResult, Layout } from './store';
+import type { Slot } from '../worker/protocol';
+
+/** K is a prefix of the sorted list; it never exceeds what there is. */
+export function shownCount(s: Pick<CoamState, 'k' | 'result'>): number {
+  return s.result ? Math.max(0, Math.min(s.k, s.result.matches.length)) : 0;
+}
+
+export function totalCount(s: Pick<CoamState, 'result'>): number {
+  return s.result ? s.result.matches.length : 0;
+}
+
+/** Landscape pairs side by side; portrait pairs (both taller than wide) stacked, as the issue asks. */
+export function effectiveLayout(s: Pick<CoamState, 'layout' | 'images'>): Exclude<Layout, 'auto'> {
+  if (s.layout !== 'auto') return s.layout;
+  const a = s.images.A;
+  const b = s.images.B;
+  if (!a || !b) return 'side';
+  return a.height > a.width && b.height > b.width ? 'stacked' : 'side';
+}
+
+/** The geometry result if it belongs to the current result, model kind and K; otherwise null. */
+export function currentGeometry(s: Pick<CoamState, 'geometry' | 'ransac' | 'run' | 'k' | 'result'>): GeometryResult | null {
+  const g = s.geometry;
+  if (!g || s.ransac === 'off' || g.kind !== s.ransac || g.runId !== s.run.runId) return null;
+  if (g.k !== shownCount(s)) return null;
+  return g;
+}
+
+/** Original pixel → cell index in that image's grid (via the fed frame). */
+export function cellAt(result: PairResult, slot: Slot, xy: Point): number {
+  const prep = slot === 'A' ? result.preparedA : result.preparedB;
+  const dense = slot === 'A' ? result.denseA : result.denseB;
+  const xFed = (xy[0] + 0.5) * prep.scaleX - 0.5;
+  const yFed = (xy[1] + 0.5) * prep.scaleY - 0.5;
+  return nearestCell(xFed, yFed, dense.gridWidth, dense.gridHeight, dense.stride);
+}
+
+export interface Inspection {
+  /** The image inspected and the cell under the pointer. */
+  slot: Slot;
+  cell: number;
+  /** Cosine similarity of that cell against every cell of the other image (its grid). */
+  similarity: Float32Array;
+  other: DenseOutput;
+  /** Index into `result.matches` of this cell's match within the shown prefix, or -1. */
+  matchIndex: number;
+}
+
+let memo: { result: PairResult; slot: Slot; cell: number; k: number; value: Inspection } | null = null;
+
+export function inspection(s: Pick<CoamState, 'inspect' | 'result' | 'k'>): Inspection | null {
+  const { inspect, result } = s;
+  if (!inspect || !result) return null;
+  const cell = cellAt(result, inspect.slot, inspect.xy);
+  const k = shownCount(s);
+  if (memo && memo.result === result && memo.slot === inspect.slot && memo.cell === cell && memo.k === k) return memo.value;
+  const [self, other] = inspect.slot === 'A' ? [result.denseA, result.denseB] : [result.denseB, result.denseA];
+  const similarity = similarityMap(self, cell, other);
+  let matchIndex = -1;
+  for (let i = 0; i < k; i++) {
+    const m = result.matches[i];
+    if ((inspect.slot === 'A' ? m.cellA : m.cellB) === cell) {
+      matchIndex = i;
+      break;
+    }
+  }
+  const value: Inspection = { slot: inspect.slot, cell, similarity, other, matchIndex };
+  memo = { result, slot: inspect.slot, cell, k, value };
+  return value;
+}
+
+/** Flat arrays of the sorted matches for the renderer: [xA, yA, xB, yB] and scores. */
+export interface MatchArrays {
+  pairs: Float32Array;
+  scores: Float32Array;
+}
+
+const arrays = new WeakMap<PairResult, MatchArrays>();
+
+export function matchArrays(result: PairResult): MatchArrays {
+  let a = arrays.get(result);
+  if (!a) {
+    const n = result.matches.length;
+    const pairs = new Float32Array(n * 4);
+    const scores = new Float32Array(n);
+    result.matches.forEach((m, i) => {
+      pairs[i * 4] = m.xyA[0];
+      pairs[i * 4 + 1] = m.xyA[1];
+      pairs[i * 4 + 2] = m.xyB[0];
+      pairs[i * 4 + 3] = m.xyB[1];
+      scores[i] = m.score;
+    });
+    a = { pairs, scores };
+    arrays.set(result, a);
+  }
+  return a;
+}
+
+/** Score range of the whole list, for the legend. */
+export function scoreRange(result: PairResult | null): [number, number] | null {
+  if (!result || result.matches.length === 0) return null;
+  const m = result.matches;
+  return [m[m.length - 1].score, m[0].score];
+}

@@ -1,0 +1,88 @@
+/** Exports of the current figure (PNG 2x, SVG) and of the shown matches (JSON, CSV). */
+import { matchesToCsv, toMatchesFile } from '../core/pipeline';
+import { currentOverlay } from '../render/current';
+import { figureSvg } from '../render/svg';
+import { matchColors } from '../render/colormap';
+import { currentGeometry, matchArrays, shownCount } from './derived';
+import { notify, useCoam } from './store';
+
+export function download(blob: Blob, filename: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  a.rel = 'noopener';
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+function baseName(): string {
+  const { images } = useCoam.getState();
+  const clean = (s: string | undefined) => (s ?? 'image').replace(/\.[a-z0-9]+$/i, '').replace(/[^a-z0-9_-]+/gi, '_').slice(0, 40);
+  return `coam_${clean(images.A?.name)}__${clean(images.B?.name)}`;
+}
+
+/** The shown prefix as a MatchesFile (the format `coam match --json` writes). */
+export function matchesFileOfShown() {
+  const s = useCoam.getState();
+  if (!s.result) return null;
+  const k = shownCount(s);
+  const shown = { ...s.result, matches: s.result.matches.slice(0, k) };
+  return toMatchesFile(shown, {
+    pathA: s.images.A?.name,
+    pathB: s.images.B?.name,
+    model: s.model.info ? { name: s.model.info.name, version: s.model.info.version } : undefined,
+    longSide: s.longSide ?? s.model.info?.inputSize.longSide,
+  });
+}
+
+export function exportJson(): void {
+  const file = matchesFileOfShown();
+  if (!file) return;
+  download(new Blob([JSON.stringify(file, null, 1)], { type: 'application/json' }), `${baseName()}.json`);
+}
+
+export function exportCsv(): void {
+  const s = useCoam.getState();
+  if (!s.result) return;
+  download(new Blob([matchesToCsv(s.result.matches.slice(0, shownCount(s)))], { type: 'text/csv' }), `${baseName()}.csv`);
+}
+
+export async function exportPng(): Promise<void> {
+  const overlay = currentOverlay();
+  if (!overlay) return;
+  try {
+    download(await overlay.exportPng(2), `${baseName()}.png`);
+  } catch (e) {
+    notify('error', `PNG export failed: ${(e as Error).message}`);
+  }
+}
+
+function bitmapDataUrl(bitmap: ImageBitmap | null): string | null {
+  if (!bitmap) return null;
+  const c = document.createElement('canvas');
+  c.width = bitmap.width;
+  c.height = bitmap.height;
+  c.getContext('2d')!.drawImage(bitmap, 0, 0);
+  return c.toDataURL('image/jpeg', 0.9);
+}
+
+export function exportSvg(): void {
+  const s = useCoam.getState();
+  const layout = currentOverlay()?.figure;
+  if (!s.result || !layout) return;
+  const { pairs, scores } = matchArrays(s.result);
+  const geometry = currentGeometry(s);
+  const svg = figureSvg({
+    layout,
+    hrefA: bitmapDataUrl(s.images.A?.bitmap ?? null),
+    hrefB: bitmapDataUrl(s.images.B?.bitmap ?? null),
+    pairs,
+    colors: matchColors(scores, geometry?.inliers ?? null),
+    count: shownCount(s),
+    title: `CoAM matches: ${s.images.A?.name ?? 'A'} / ${s.images.B?.name ?? 'B'}`,
+  });
+  download(new Blob([svg], { type: 'image/svg+xml' }), `${baseName()}.svg`);
+}

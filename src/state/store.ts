@@ -1,0 +1,136 @@
+/**
+ * The one store: inputs, settings, results, status. It holds facts only; anything that can be
+ * computed from them (the top-K prefix, which matches are inliers, the effective layout) lives in
+ * `derived.ts`. Side effects (the worker, fetching, decoding) live in `controller.ts`.
+ */
+import { create } from 'zustand';
+import type { ModelInfo, PairResult, Point } from '../core/types';
+import type { BackendName, Conditioning, GeometryKind, Slot } from '../worker/protocol';
+
+export type Layout = 'auto' | 'side' | 'stacked';
+export type HeatmapMode = 'off' | 'distinctiveness';
+export type RansacMode = 'off' | GeometryKind;
+
+export interface ImageEntry {
+  /** Worker-side key of the decoded raster. */
+  id: string;
+  name: string;
+  /** A sample name or URL that reproduces this image in a share link; absent for local files. */
+  shareRef?: string;
+  status: 'decoding' | 'ready' | 'error';
+  /** Full-resolution display copy (shown sharp; the network sees a resized one). */
+  bitmap: ImageBitmap | null;
+  width: number;
+  height: number;
+  error?: string;
+}
+
+export interface Notice {
+  id: number;
+  kind: 'error' | 'info';
+  text: string;
+}
+
+export interface ModelState {
+  status: 'idle' | 'loading' | 'ready' | 'error';
+  label: string;
+  info: ModelInfo | null;
+  backend: BackendName | null;
+  fallbackReason?: string;
+  threads: number;
+  loadMs: number;
+}
+
+export interface RunState {
+  status: 'idle' | 'running' | 'done' | 'error';
+  runId: number;
+  /** Image ids and conditioning of the run, so a stale result is recognised. */
+  imageA?: string;
+  imageB?: string;
+  conditioning?: Conditioning;
+}
+
+export interface GeometryResult {
+  runId: number;
+  kind: GeometryKind;
+  /** Computed over the top-k prefix. */
+  k: number;
+  matrix: number[] | null;
+  inliers: Uint8Array | null;
+  inlierCount: number;
+  ms: number;
+}
+
+export interface Inspect {
+  slot: Slot;
+  /** Original pixels of the inspected image. */
+  xy: Point;
+  pinned: boolean;
+}
+
+export interface Progress {
+  stage: string;
+  fraction: number;
+}
+
+export interface CoamState {
+  images: Record<Slot, ImageEntry | null>;
+  model: ModelState;
+  progress: Progress | null;
+  run: RunState;
+  result: PairResult | null;
+  geometry: GeometryResult | null;
+  inspect: Inspect | null;
+
+  k: number;
+  layout: Layout;
+  heatmap: HeatmapMode;
+  ransac: RansacMode;
+  conditioning: Conditioning;
+  /** Opacity of the homography-warped A drawn over B, 0..1 (0 hides it). */
+  blend: number;
+  longSide: number | null;
+  embed: boolean;
+  presentation: boolean;
+
+  notices: Notice[];
+  /** How many inferences the worker was asked for (the tests check the slider never adds one). */
+  inferenceRuns: number;
+}
+
+export const DEFAULT_K = 300;
+
+export const initialState = (): CoamState => ({
+  images: { A: null, B: null },
+  model: { status: 'idle', label: '', info: null, backend: null, threads: 0, loadMs: 0 },
+  progress: null,
+  run: { status: 'idle', runId: 0 },
+  result: null,
+  geometry: null,
+  inspect: null,
+  k: DEFAULT_K,
+  layout: 'auto',
+  heatmap: 'off',
+  ransac: 'off',
+  conditioning: 'pair',
+  blend: 0,
+  longSide: null,
+  embed: false,
+  presentation: false,
+  notices: [],
+  inferenceRuns: 0,
+});
+
+export const useCoam = create<CoamState>()(() => initialState());
+
+let noticeId = 0;
+
+/** Adds a message for the user (errors stay until dismissed or replaced by the same source). */
+export function notify(kind: Notice['kind'], text: string): void {
+  const id = ++noticeId;
+  useCoam.setState((s) => ({ notices: [...s.notices.filter((n) => n.text !== text), { id, kind, text }].slice(-4) }));
+}
+
+export function dismissNotice(id: number): void {
+  useCoam.setState((s) => ({ notices: s.notices.filter((n) => n.id !== id) }));
+}

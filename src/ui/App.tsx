@@ -1,0 +1,79 @@
+/** The page: inputs and settings around the figure; `embed=1` shows the figure and its status only. */
+import { useEffect, useRef } from 'react';
+import { useCoam } from '../state/store';
+import { setPresentation } from '../state/actions';
+import { Inputs } from './Inputs';
+import { Controls, TopK } from './Controls';
+import { Viewer } from './Viewer';
+import { Notices } from './Notices';
+import { BackendBadge, Legend, ProgressBar, StatusText, Timings } from './Status';
+import { useGlobalInput } from './useGlobalInput';
+
+function StatusStrip({ compact }: { compact: boolean }) {
+  return (
+    <footer className={`strip ${compact ? 'compact' : ''}`}>
+      <StatusText />
+      <ProgressBar />
+      <Legend />
+      {!compact && <BackendBadge />}
+      {!compact && <Timings />}
+    </footer>
+  );
+}
+
+export function App() {
+  const embed = useCoam((s) => s.embed);
+  const presentation = useCoam((s) => s.presentation);
+  const rootRef = useRef<HTMLDivElement>(null);
+  useGlobalInput();
+
+  // Presentation mode: full screen while it lasts; leaving full screen (Esc) leaves the mode.
+  useEffect(() => {
+    const root = rootRef.current;
+    if (!root) return;
+    if (presentation && !document.fullscreenElement) root.requestFullscreen?.().catch(() => undefined);
+    if (!presentation && document.fullscreenElement) void document.exitFullscreen().catch(() => undefined);
+    const onChange = () => {
+      if (!document.fullscreenElement && useCoam.getState().presentation) setPresentation(false);
+    };
+    document.addEventListener('fullscreenchange', onChange);
+    return () => document.removeEventListener('fullscreenchange', onChange);
+  }, [presentation]);
+
+  if (embed) {
+    return (
+      <div className="app embed" ref={rootRef} data-mode="embed">
+        <main className="stage">
+          <Viewer label="Matches between image A and image B" />
+        </main>
+        <StatusStrip compact />
+      </div>
+    );
+  }
+  return (
+    <div className={`app ${presentation ? 'presentation' : ''}`} ref={rootRef} data-mode={presentation ? 'presentation' : 'full'}>
+      {!presentation && (
+        <header className="top">
+          <h1>
+            CoAM <span className="muted">co-attention matching, in your browser</span>
+          </h1>
+          <span className="muted">images never leave your browser</span>
+        </header>
+      )}
+      {!presentation && <Inputs />}
+      {!presentation && <Controls />}
+      {presentation && (
+        <div className="present-bar">
+          <TopK />
+          <span className="muted">←/→ K · h heatmap · r RANSAC · s swap · space re-run · Esc exit</span>
+          <button type="button" onClick={() => setPresentation(false)}>Exit</button>
+        </div>
+      )}
+      <Notices />
+      <main className="stage">
+        <Viewer label="Matches between image A and image B" />
+      </main>
+      <StatusStrip compact={false} />
+    </div>
+  );
+}

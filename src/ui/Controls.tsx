@@ -1,0 +1,138 @@
+/** Settings and actions: Top-K, layout, heatmap, RANSAC, conditioning, model, exports, embedding. */
+import { useState } from 'react';
+import { useCoam } from '../state/store';
+import { totalCount } from '../state/derived';
+import { setBlend, setHeatmap, setK, setLayout, setPresentation, setRansac } from '../state/actions';
+import { loadModelFiles, rerun, setConditioning } from '../state/controller';
+import { exportCsv, exportJson, exportPng, exportSvg } from '../state/exports';
+import { buildShareUrl, iframeSnippet } from '../state/url-params';
+import type { HeatmapMode, Layout, RansacMode } from '../state/store';
+
+export function TopK() {
+  const k = useCoam((s) => s.k);
+  const total = useCoam((s) => totalCount(s));
+  const max = Math.max(1, total || 2000);
+  return (
+    <div className="topk">
+      <label htmlFor="topk-range">Top-K</label>
+      <input
+        id="topk-range"
+        type="range"
+        min={0}
+        max={max}
+        step={1}
+        value={Math.min(k, max)}
+        onChange={(e) => setK(Number(e.currentTarget.value))}
+      />
+      <input
+        type="number"
+        aria-label="Matches to show"
+        min={0}
+        max={max}
+        value={k}
+        onChange={(e) => setK(Number(e.currentTarget.value))}
+      />
+    </div>
+  );
+}
+
+function Select<T extends string>(props: { label: string; value: T; options: Array<[T, string]>; onChange: (v: T) => void }) {
+  return (
+    <label className="select">
+      <span>{props.label}</span>
+      <select value={props.value} onChange={(e) => props.onChange(e.currentTarget.value as T)}>
+        {props.options.map(([v, text]) => (
+          <option key={v} value={v}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+export function Controls() {
+  const layout = useCoam((s) => s.layout);
+  const heatmap = useCoam((s) => s.heatmap);
+  const ransac = useCoam((s) => s.ransac);
+  const blend = useCoam((s) => s.blend);
+  const conditioning = useCoam((s) => s.conditioning);
+  const hasResult = useCoam((s) => !!s.result);
+  const running = useCoam((s) => s.run.status === 'running');
+  const [copied, setCopied] = useState<string | null>(null);
+
+  const copySnippet = async () => {
+    const s = useCoam.getState();
+    const url = buildShareUrl(location.href, {
+      a: s.images.A?.shareRef,
+      b: s.images.B?.shareRef,
+      k: s.k,
+      layout: s.layout,
+      heatmap: s.heatmap,
+      ransac: s.ransac,
+      embed: true,
+    });
+    const snippet = iframeSnippet(url);
+    try {
+      await navigator.clipboard.writeText(snippet);
+      setCopied(snippet);
+    } catch {
+      setCopied(snippet);
+    }
+  };
+
+  return (
+    <section className="controls" aria-label="Settings">
+      <TopK />
+      <Select<Layout> label="Layout" value={layout} onChange={setLayout} options={[['auto', 'auto'], ['side', 'side by side'], ['stacked', 'stacked']]} />
+      <Select<HeatmapMode> label="Heatmap" value={heatmap} onChange={setHeatmap} options={[['off', 'off'], ['distinctiveness', 'distinctiveness']]} />
+      <Select<RansacMode> label="RANSAC" value={ransac} onChange={setRansac} options={[['off', 'off'], ['homography', 'homography'], ['fundamental', 'fundamental']]} />
+      {ransac === 'homography' && (
+        <label className="select">
+          <span>Warp A onto B</span>
+          <input type="range" min={0} max={1} step={0.05} value={blend} onChange={(e) => setBlend(Number(e.currentTarget.value))} aria-label="Warp blend" />
+        </label>
+      )}
+      <Select<'pair' | 'self'>
+        label="Conditioning"
+        value={conditioning}
+        onChange={setConditioning}
+        options={[['pair', 'on the other image'], ['self', 'on itself']]}
+      />
+      <button type="button" onClick={rerun} disabled={running} title="Re-run (space)">
+        Re-run
+      </button>
+      <label className="file-button">
+        <span>Load model…</span>
+        <input
+          type="file"
+          accept=".onnx,.json"
+          multiple
+          aria-label="Load model (.onnx, optional .json sidecar)"
+          onChange={(e) => {
+            const files = Array.from(e.currentTarget.files ?? []);
+            if (files.length) void loadModelFiles(files);
+            e.currentTarget.value = '';
+          }}
+        />
+      </label>
+      <span className="export" role="group" aria-label="Export">
+        <button type="button" disabled={!hasResult} onClick={() => void exportPng()}>PNG</button>
+        <button type="button" disabled={!hasResult} onClick={exportSvg}>SVG</button>
+        <button type="button" disabled={!hasResult} onClick={exportJson}>JSON</button>
+        <button type="button" disabled={!hasResult} onClick={exportCsv}>CSV</button>
+      </span>
+      <button type="button" onClick={() => void copySnippet()}>Copy iframe snippet</button>
+      <button type="button" onClick={() => setPresentation(true)}>Present</button>
+      {copied && (
+        <div className="snippet">
+          <label>
+            Snippet (copied to the clipboard if allowed)
+            <textarea readOnly value={copied} rows={2} onFocus={(e) => e.currentTarget.select()} />
+          </label>
+          <button type="button" onClick={() => setCopied(null)} aria-label="Close snippet">×</button>
+        </div>
+      )}
+    </section>
+  );
+}

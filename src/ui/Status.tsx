@@ -1,0 +1,122 @@
+/** The strip under the figure: status (role=status), progress, backend badge, timings, legend. */
+import { useShallow } from 'zustand/react/shallow';
+import { useCoam } from '../state/store';
+import { currentGeometry, scoreRange, shownCount, totalCount } from '../state/derived';
+import { rampCss, INLIER_RGB, OUTLIER_RGB } from '../render/colormap';
+
+const STAGE_LABEL: Record<string, string> = {
+  download: 'Downloading model',
+  compile: 'Compiling model',
+  decode: 'Decoding',
+  preprocess: 'Preparing images',
+  passAB: 'Pass A|B',
+  passBA: 'Pass B|A',
+  match: 'Matching',
+};
+
+const ms = (v: number | undefined) => (v === undefined ? '–' : v < 10 ? `${v.toFixed(1)} ms` : `${Math.round(v)} ms`);
+const rgb = (c: readonly number[]) => `rgb(${c.map((v) => Math.round(v * 255)).join(' ')})`;
+
+export function StatusText() {
+  const text = useCoam((s) => {
+    const { A, B } = s.images;
+    if (s.run.status === 'running') return 'Matching…';
+    if (s.result && s.run.status === 'done') {
+      const total = totalCount(s);
+      return `${total} matches · ${shownCount(s)} matches shown of ${total}`;
+    }
+    if (s.run.status === 'error') return 'Matching failed; see the message above.';
+    if (!A && !B) return 'Add Image A and Image B to match.';
+    if (!A || A.status === 'error') return 'Add Image A to match.';
+    if (!B || B.status === 'error') return 'Add Image B to match.';
+    if (A.status === 'decoding' || B.status === 'decoding') return 'Decoding images…';
+    if (s.model.status === 'loading') return 'Loading the model…';
+    if (s.model.status === 'error') return 'No model loaded.';
+    return 'Ready.';
+  });
+  return (
+    <div role="status" aria-live="polite" className="status-text" data-testid="status">
+      {text}
+    </div>
+  );
+}
+
+export function ProgressBar() {
+  const progress = useCoam((s) => s.progress);
+  if (!progress) return null;
+  const label = `${STAGE_LABEL[progress.stage] ?? progress.stage}${progress.fraction > 0 && progress.fraction < 1 ? ` ${Math.round(progress.fraction * 100)}%` : '…'}`;
+  return (
+    <div className="progress" data-testid="progress">
+      <progress max={1} value={progress.fraction > 0 ? progress.fraction : undefined} aria-label={label} />
+      <span>{label}</span>
+    </div>
+  );
+}
+
+export function BackendBadge() {
+  const model = useCoam((s) => s.model);
+  if (model.status === 'idle' || (model.status === 'loading' && !model.backend)) {
+    return <span className="badge pending" data-testid="backend">loading model…</span>;
+  }
+  if (!model.backend) return <span className="badge error" data-testid="backend">no model</span>;
+  const name = model.backend === 'webgpu' ? 'WebGPU' : 'WASM';
+  return (
+    <span className="backend" data-testid="backend-wrap">
+      <span className={`badge ${model.backend}`} data-testid="backend" title={model.label}>
+        {name}
+        {model.backend === 'wasm' && model.threads > 1 ? ` ×${model.threads} threads` : ''}
+      </span>
+      {model.fallbackReason && (
+        <span className="fallback" data-testid="backend-reason">
+          {model.fallbackReason}
+        </span>
+      )}
+    </span>
+  );
+}
+
+export function Timings() {
+  const t = useCoam((s) => s.result?.timings);
+  const loadMs = useCoam((s) => s.model.loadMs);
+  const geometry = useCoam((s) => currentGeometry(s));
+  return (
+    <span className="timings" data-testid="timings">
+      {loadMs > 0 && <span>model load {ms(loadMs)}</span>}
+      {t && (
+        <>
+          <span>pass A|B {ms(t.passABMs)}</span>
+          <span>pass B|A {ms(t.passBAMs)}</span>
+          <span>matching {ms(t.matchMs)}</span>
+          <span>total {ms(t.totalMs)}</span>
+        </>
+      )}
+      {geometry && <span>RANSAC {ms(geometry.ms)}</span>}
+    </span>
+  );
+}
+
+export function Legend() {
+  const range = useCoam(useShallow((s) => scoreRange(s.result)));
+  const geometry = useCoam((s) => currentGeometry(s));
+  const k = useCoam((s) => shownCount(s));
+  if (!range) return null;
+  if (geometry) {
+    const ratio = k ? ((100 * geometry.inlierCount) / k).toFixed(0) : '0';
+    return (
+      <div className="legend" data-testid="legend">
+        <span className="swatch" style={{ background: rgb(INLIER_RGB) }} /> {geometry.inlierCount} inliers ({ratio}%)
+        <span className="swatch" style={{ background: rgb(OUTLIER_RGB) }} /> {k - geometry.inlierCount} outliers
+        <span className="muted">{geometry.kind}{geometry.matrix ? '' : ' (no model found)'}</span>
+      </div>
+    );
+  }
+  return (
+    <div className="legend" data-testid="legend">
+      <span className="muted">score</span>
+      <span>{range[0].toPrecision(3)}</span>
+      <span className="ramp" style={{ background: rampCss() }} aria-hidden="true" />
+      <span>{range[1].toPrecision(3)}</span>
+      <span className="muted">similarity × distinctiveness A × B</span>
+    </div>
+  );
+}

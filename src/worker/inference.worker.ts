@@ -1,0 +1,266 @@
+/// <reference lib="webworker" />
+/**
+ * The one place in the browser that owns the ORT session. It decodes images (so bad files fail
+ * here, off the main thread), runs the pair both ways, matches, and answers geometry requests.
+ * Every message out is `progress`, a result, or `error` with a typed code.
+ */
+import { isCoamError, type CoamErrorCode } from '../core/errors';
+import type { ModelInfo, RasterImage } from '../core/types';
+import { decodeImage, prepareImage } from '../core/image';
+import { CoamModel, inferModelInfo, parseModelInfo } from '../core/model';
+import { matchPair } from '../core/pipeline';
+import { ransacFundamental, ransacHomography } from '../core/geometry';
+import { loadOrt, wasmThreads, webgpuUnavailableReason } from './ort-loader';
+import type { BackendName, FromWorker, ModelSource, ToWorker } from './protocol';
+
+declare const self: DedicatedWorkerGlobalScope;
+
+let model: CoamModel | null = null;
+let modelBytes: Uint8Array | null = null;
+let modelInfo: ModelInfo | null = null;
+let loading: Promise<void> | null = null;
+const rasters = new Map<string, RasterImage>();
+
+function post(msg: FromWorker, transfer: Transferable[] = []): void {
+  self.postMessage(msg, transfer);
+}
+
+function errorOf(e: unknown): { code: CoamErrorCode | 'internal'; message: string } {
+  if (isCoamError(e)) return { code: e.code, message: e.message };
+  const message = e instanceof Error ? e.message : String(e);
+  return { code: 'internal', message: message || 'unknown error' };
+}
+
+const MODEL_CACHE = 'coam-models-v1';
+
+/** Fetches with download progress; keeps a copy in Cache Storage so a reload does not re-download. */
+async function fetchBytes(url: string, onFraction: (f: number) => void): Promise<Uint8Array> {
+  const cache = typeof caches !== 'undefined' ? await caches.open(MODEL_CACHE).catch(() => null) : null;
+  const cached = cache ? await cache.match(url).catch(() => undefined) : undefined;
+  const response = cached ?? (await fetch(url));
+  if (!response.ok) throw new Error(`HTTP ${response.status} for ${url}`);
+  const total = Number(response.headers.get('content-length')) || 0;
+  if (!response.body) return new Uint8Array(await response.arrayBuffer());
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let received = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    received += value.byteLength;
+    if (total) onFraction(Math.min(1, received / total));
+  }
+  const bytes = new Uint8Array(received);
+  let offset = 0;
+  for (const c of chunks) {
+    bytes.set(c, offset);
+    offset += c.byteLength;
+  }
+  if (cache && !cached) {
+    await cache
+      .put(url, new Response(bytes.slice(), { headers: { 'content-type': 'application/octet-stream' } }))
+      .catch(() => undefined);
+  }
+  onFraction(1);
+  return bytes;
+}
+
+async function fetchInfo(url: string): Promise<unknown | undefined> {
+  try {
+    const r = await fetch(url);
+    if (!r.ok) return undefined;
+    return await r.json();
+  } catch {
+    return undefined;
+  }
+}
+
+async function createOn(backend: BackendName, bytes: Uint8Array, info: ModelInfo): Promise<CoamModel> {
+  const ort = await loadOrt(backend);
+  // ORT may take ownership of the buffer; hand it a copy so a fallback can retry with the original.
+  return CoamModel.create(ort, bytes.slice(), info, { executionProviders: [backend] });
+}
+
+async function loadModel(source: ModelSource, fallbackInfo: ModelInfo, prefer: BackendName | 'auto'): Promise<void> {
+  const t0 = performance.now();
+  post({ type: 'progress', stage: 'download', fraction: 0 });
+  let bytes: Uint8Array;
+  let rawInfo: unknown;
+  if (source.kind === 'url') {
+    bytes = await fetchBytes(source.url, (f) => post({ type: 'progress', stage: 'download', fraction: f }));
+    rawInfo = source.infoUrl ? await fetchInfo(source.infoUrl) : undefined;
+  } else {
+    bytes = new Uint8Array(source.bytes);
+    rawInfo = source.info;
+  }
+  // The bundled model always has its sidecar; a user's model without one is probed for its numbers.
+  const info =
+    rawInfo !== undefined
+      ? parseModelInfo(rawInfo)
+      : source.kind === 'url' && !source.infoUrl
+        ? fallbackInfo
+        : await inferModelInfo(await loadOrt('wasm'), bytes.slice(), { name: source.label, longSide: fallbackInfo.inputSize.longSide });
+
+  post({ type: 'progress', stage: 'compile', fraction: 0 });
+  let fallbackReason: string | undefined;
+  let next: CoamModel | null = null;
+  let backend: BackendName = 'wasm';
+  if (prefer !== 'wasm') {
+    fallbackReason = (await webgpuUnavailableReason()) ?? undefined;
+    if (!fallbackReason) {
+      try {
+        next = await createOn('webgpu', bytes, info);
+        backend = 'webgpu';
+      } catch (e) {
+        // A contract error is the model's fault, not the GPU's: report it instead of retrying.
+        if (isCoamError(e) && e.code === 'model-contract') throw e;
+        fallbackReason = `WebGPU failed: ${errorOf(e).message}`;
+      }
+    }
+  }
+  if (!next) next = await createOn('wasm', bytes, info);
+  post({ type: 'progress', stage: 'compile', fraction: 1 });
+
+  void model?.release();
+  model = next;
+  modelBytes = bytes;
+  modelInfo = info;
+  post({
+    type: 'model',
+    info,
+    backend,
+    fallbackReason: prefer === 'wasm' ? 'WASM requested' : fallbackReason,
+    threads: backend === 'wasm' ? wasmThreads() : 0,
+    loadMs: performance.now() - t0,
+    label: source.label,
+  });
+}
+
+async function probe(requestId: number, backend: BackendName, size: number): Promise<void> {
+  if (!modelBytes || !modelInfo) throw new Error('no model loaded');
+  if (backend === 'webgpu') {
+    const reason = await webgpuUnavailableReason();
+    if (reason) {
+      post({ type: 'probe', requestId, backend, ok: false, reason });
+      return;
+    }
+  }
+  // A deterministic, textured pair: two phase-shifted gradients.
+  const make = (phase: number): RasterImage => {
+    const data = new Uint8ClampedArray(size * size * 4);
+    for (let y = 0; y < size; y++)
+      for (let x = 0; x < size; x++) {
+        const i = (y * size + x) * 4;
+        data[i] = (128 + 127 * Math.sin((x + phase) * 0.4)) | 0;
+        data[i + 1] = (128 + 127 * Math.cos((y - phase) * 0.3)) | 0;
+        data[i + 2] = ((x * y + phase * 7) % 256) | 0;
+        data[i + 3] = 255;
+      }
+    return { width: size, height: size, data };
+  };
+  const m = await createOn(backend, modelBytes, modelInfo);
+  try {
+    const a = prepareImage(make(0), size, modelInfo.multiple);
+    const b = prepareImage(make(3), size, modelInfo.multiple);
+    const dense = await m.run(a, b);
+    post(
+      { type: 'probe', requestId, backend, ok: true, descriptors: dense.descriptors, distinctiveness: dense.distinctiveness },
+      [dense.descriptors.buffer, dense.distinctiveness.buffer],
+    );
+  } finally {
+    await m.release();
+  }
+}
+
+async function handle(msg: ToWorker): Promise<void> {
+  switch (msg.type) {
+    case 'load-model': {
+      loading = loadModel(msg.source, msg.fallbackInfo, msg.prefer);
+      try {
+        await loading;
+      } catch (e) {
+        post({ type: 'error', scope: 'model', ...errorOf(e) });
+      }
+      return;
+    }
+    case 'decode': {
+      const t0 = performance.now();
+      try {
+        const raster = decodeImage(new Uint8Array(msg.bytes));
+        rasters.set(msg.imageId, raster);
+        post({
+          type: 'decoded',
+          imageId: msg.imageId,
+          width: raster.width,
+          height: raster.height,
+          decodeMs: performance.now() - t0,
+        });
+      } catch (e) {
+        post({ type: 'error', scope: 'image', imageId: msg.imageId, ...errorOf(e) });
+      }
+      return;
+    }
+    case 'forget':
+      rasters.delete(msg.imageId);
+      return;
+    case 'match': {
+      const { runId } = msg;
+      try {
+        if (loading) await loading.catch(() => undefined);
+        if (!model) throw Object.assign(new Error('The model is not loaded.'), { name: 'CoamError', code: 'model-load' });
+        const a = rasters.get(msg.imageA);
+        const b = rasters.get(msg.imageB);
+        if (!a || !b) throw Object.assign(new Error('Both images must be decoded first.'), { name: 'CoamError', code: 'bad-argument' });
+        const result = await matchPair(model, a, b, {
+          longSide: msg.longSide,
+          conditioning: msg.conditioning,
+          onProgress: (stage, fraction) => post({ type: 'progress', stage, fraction, runId }),
+        });
+        post({ type: 'result', runId, result }, [
+          result.denseA.descriptors.buffer,
+          result.denseA.distinctiveness.buffer,
+          result.denseB.descriptors.buffer,
+          result.denseB.distinctiveness.buffer,
+        ] as Transferable[]);
+      } catch (e) {
+        post({ type: 'error', scope: 'run', runId, ...errorOf(e) });
+      }
+      return;
+    }
+    case 'geometry': {
+      const t0 = performance.now();
+      try {
+        const fit = msg.kind === 'homography' ? ransacHomography(msg.src, msg.dst) : ransacFundamental(msg.src, msg.dst);
+        const matrix = fit ? ('H' in fit ? fit.H : fit.F) : null;
+        post({
+          type: 'geometry',
+          requestId: msg.requestId,
+          kind: msg.kind,
+          matrix: matrix ? Array.from(matrix) : null,
+          inliers: fit ? fit.inliers : null,
+          inlierCount: fit ? fit.inlierCount : 0,
+          ms: performance.now() - t0,
+        });
+      } catch (e) {
+        post({ type: 'error', scope: 'geometry', requestId: msg.requestId, ...errorOf(e) });
+      }
+      return;
+    }
+    case 'probe': {
+      try {
+        await probe(msg.requestId, msg.backend, msg.size);
+      } catch (e) {
+        post({ type: 'probe', requestId: msg.requestId, backend: msg.backend, ok: false, reason: errorOf(e).message });
+      }
+      return;
+    }
+  }
+}
+
+// Messages are handled one at a time, in order: a run never overlaps a model swap.
+let queue: Promise<void> = Promise.resolve();
+self.onmessage = (event: MessageEvent<ToWorker>) => {
+  const msg = event.data;
+  queue = queue.then(() => handle(msg));
+};

@@ -1,0 +1,79 @@
+/**
+ * Messages between the page and the inference worker. Plain data only, so the store can import
+ * these types without pulling in onnxruntime.
+ */
+import type { CoamErrorCode } from '../core/errors';
+import type { ModelInfo, PairResult, Point } from '../core/types';
+
+export type Slot = 'A' | 'B';
+export type BackendName = 'webgpu' | 'wasm';
+export type Conditioning = 'pair' | 'self';
+export type GeometryKind = 'homography' | 'fundamental';
+
+/** Where the model comes from: the bundled URL, a user URL, or bytes from a file picker. */
+export type ModelSource =
+  | { kind: 'url'; url: string; infoUrl?: string; label: string }
+  | { kind: 'bytes'; bytes: ArrayBuffer; info?: unknown; label: string };
+
+export type ToWorker =
+  | { type: 'load-model'; source: ModelSource; fallbackInfo: ModelInfo; prefer: BackendName | 'auto' }
+  /** Decode an image once; later runs refer to it by id. */
+  | { type: 'decode'; imageId: string; bytes: ArrayBuffer }
+  | { type: 'forget'; imageId: string }
+  | {
+      type: 'match';
+      runId: number;
+      imageA: string;
+      imageB: string;
+      longSide: number;
+      conditioning: Conditioning;
+    }
+  | { type: 'geometry'; requestId: number; kind: GeometryKind; src: Point[]; dst: Point[] }
+  /** Test hook: run one synthetic pair on a given backend, return the raw dense outputs. */
+  | { type: 'probe'; requestId: number; backend: BackendName; size: number };
+
+export type Stage = 'download' | 'compile' | 'decode' | 'preprocess' | 'passAB' | 'passBA' | 'match';
+
+export type FromWorker =
+  | { type: 'progress'; stage: Stage | string; fraction: number; runId?: number }
+  | {
+      type: 'model';
+      info: ModelInfo;
+      backend: BackendName;
+      /** Why the preferred backend was not used, if it was not. */
+      fallbackReason?: string;
+      threads: number;
+      loadMs: number;
+      label: string;
+    }
+  | { type: 'decoded'; imageId: string; width: number; height: number; decodeMs: number }
+  | { type: 'result'; runId: number; result: PairResult }
+  | {
+      type: 'geometry';
+      requestId: number;
+      kind: GeometryKind;
+      /** Row-major 3x3 (H maps A to B; F satisfies xB^T F xA = 0), or null when RANSAC failed. */
+      matrix: number[] | null;
+      inliers: Uint8Array | null;
+      inlierCount: number;
+      ms: number;
+    }
+  | {
+      type: 'probe';
+      requestId: number;
+      backend: BackendName;
+      ok: boolean;
+      reason?: string;
+      descriptors?: Float32Array;
+      distinctiveness?: Float32Array;
+    }
+  | {
+      type: 'error';
+      code: CoamErrorCode | 'internal';
+      message: string;
+      /** What failed: a model load, the decode of an image, a run, a geometry request. */
+      scope: 'model' | 'image' | 'run' | 'geometry' | 'probe';
+      imageId?: string;
+      runId?: number;
+      requestId?: number;
+    };
