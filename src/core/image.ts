@@ -68,6 +68,28 @@ function checkSize(width: number, height: number, what: string): void {
   }
 }
 
+/**
+ * Width and height as decodeImage would return them (EXIF orientation applied), from the header
+ * alone: no pixels are decoded. Same typed errors as decodeImage for unreadable headers.
+ */
+export function imageSize(bytes: Uint8Array): { width: number; height: number } {
+  if (!bytes || bytes.length === 0) throw new CoamError('empty-image', 'The file is empty (0 bytes).');
+  const format = sniffFormat(bytes);
+  if (format === null) throw new CoamError('not-an-image', NOT_AN_IMAGE);
+  if (format === 'jpeg') {
+    const scan = scanJpeg(bytes);
+    const swap = scan.orientation >= 5;
+    return swap ? { width: scan.height, height: scan.width } : { width: scan.width, height: scan.height };
+  }
+  if (format === 'png') {
+    if (bytes.length < 24) throw new CoamError('corrupt-image', 'This PNG is truncated (no complete header).');
+    const u32 = (o: number) => ((bytes[o] << 24) | (bytes[o + 1] << 16) | (bytes[o + 2] << 8) | bytes[o + 3]) >>> 0;
+    return { width: u32(16), height: u32(20) };
+  }
+  const header = pnmHeader(bytes);
+  return { width: header.width, height: header.height };
+}
+
 // ---------------------------------------------------------------------------------------------
 // JPEG
 
@@ -371,11 +393,9 @@ function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0b || c === 0x0c;
 }
 
-function decodePnm(bytes: Uint8Array): RasterImage {
-  const kind = bytes[1] - 0x30; // 2, 3, 5, 6
+function pnmHeader(bytes: Uint8Array): { width: number; height: number; maxval: number; offset: number } {
   let o = 2;
   const readToken = (): number => {
-    // skip whitespace and comments
     for (;;) {
       while (o < bytes.length && isSpace(bytes[o])) o++;
       if (o < bytes.length && bytes[o] === 0x23) {
@@ -396,6 +416,25 @@ function decodePnm(bytes: Uint8Array): RasterImage {
   const width = readToken();
   const height = readToken();
   const maxval = readToken();
+  return { width, height, maxval, offset: o };
+}
+
+function decodePnm(bytes: Uint8Array): RasterImage {
+  const kind = bytes[1] - 0x30; // 2, 3, 5, 6
+  const header = pnmHeader(bytes);
+  const { width, height, maxval } = header;
+  let o = header.offset;
+  const readToken = (): number => {
+    while (o < bytes.length && isSpace(bytes[o])) o++;
+    const start = o;
+    let v = 0;
+    while (o < bytes.length && bytes[o] >= 0x30 && bytes[o] <= 0x39) {
+      v = v * 10 + (bytes[o] - 0x30);
+      o++;
+    }
+    if (o === start) throw new CoamError('corrupt-image', 'This PPM/PGM file is truncated: it has fewer pixel values than its header says.');
+    return v;
+  };
   checkSize(width, height, 'PPM');
   if (maxval < 1 || maxval > 65535) throw new CoamError('corrupt-image', `This PPM/PGM has an invalid maximum value ${maxval}.`);
   const channels = kind === 3 || kind === 6 ? 3 : 1;

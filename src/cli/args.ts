@@ -1,0 +1,82 @@
+/**
+ * Argument parsing for the `coam` CLI: node:util parseArgs plus number checks. Every mistake
+ * becomes a UsageError, which main prints with the usage text (exit code 2), never a stack trace.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export const USAGE = `coam — CoAM co-attention image matching (Wiles et al., CVPR 2021) in Node
+
+Usage:
+  coam match A B [options]         match two images (JPEG, PNG or PPM)
+  coam eval DATA_DIR [options]     evaluate on homography/, epipolar/, pose/ folders
+  coam help                        this text
+
+match options:
+  --top-k N           keep the best N matches (default 500)
+  --long-side N       feed images with this long side (default: the model's, 640)
+  --model PATH        ONNX model (default models/coam.onnx; its sidecar is PATH with .json)
+  --sidecar PATH      model sidecar, if not next to the model
+  --json PATH         write matches (original pixels, scores, timings) as JSON
+  --csv PATH          write matches as CSV
+  --svg PATH          write a figure: both images side by side, match lines coloured by score
+  --self-condition    condition each image on itself (ablation) instead of on the other
+  --threads N         WASM threads (default min(4, cores))
+
+eval options:
+  --top-k N           matches scored per pair (default 1000)
+  --long-side N       as for match (default 640)
+  --model PATH, --sidecar PATH, --self-condition, --threads N   as for match
+  --matches DIR       score precomputed matches instead of running the model:
+                      DIR/<group>/<name>/1_<k>.json in the format 'match --json' writes
+                      (a missing file counts as a failed pair with 0 matches)
+  --save-matches DIR  write each pair's matches there, in that same layout
+  --json PATH         write the full report (per pair and per group) as JSON
+  --limit N           at most N pairs per group
+  --verbose           print one row per pair
+
+Data layout (as ../shared/data/val):
+  homography/<seq>/1.jpg … n.jpg + H_1_k      MMA, RANSAC homography corner error
+  epipolar/<pair>/1.jpg 2.jpg corr.txt        RANSAC F, symmetric epipolar distance of corr.txt
+  pose/<pair>/1.jpg 2.jpg K1 K2 R t           essential matrix, pose error AUC (x2 = R x1 + t)
+`;
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+export function parse(args: string[], options: Options, positionals: { min: number; max: number; names: string }) {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/\. To specify a positional argument.*$/s, '.'));
+  }
+  const n = parsed.positionals.length;
+  if (n < positionals.min || n > positionals.max) {
+    throw new UsageError(`expected ${positionals.names}, got ${n === 0 ? 'nothing' : parsed.positionals.map((p) => `'${p}'`).join(' ')}`);
+  }
+  return { values: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals };
+}
+
+/** A positive integer option, or the default when absent. */
+export function intOption(values: Record<string, unknown>, name: string, fallback: number | undefined, min = 1): number | undefined {
+  const raw = values[name];
+  if (raw === undefined) return fallback;
+  const v = Number(raw);
+  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isInteger(v) || v < min) {
+    throw new UsageError(`--${name} must be an integer ≥ ${min}, got '${String(raw)}'`);
+  }
+  return v;
+}
+
+export function strOption(values: Record<string, unknown>, name: string): string | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || raw === '') throw new UsageError(`--${name} needs a value`);
+  return raw;
+}

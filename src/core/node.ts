@@ -1,0 +1,82 @@
+/**
+ * Node-only helpers around the browser-safe core: ORT's wasm backend configured for Node, reading
+ * images and models from disk. The CLI and the tests import this; the browser never does.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CoamError } from './errors';
+import { decodeImage } from './image';
+import { CoamModel, inferModelInfo, parseModelInfo, type OrtModule } from './model';
+import type { ModelInfo, RasterImage } from './types';
+
+/** The repository root (this file lives in src/core/). */
+export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const DEFAULT_MODEL_PATH = join(PACKAGE_ROOT, 'models', 'coam.onnx');
+
+let ortPromise: Promise<OrtModule> | null = null;
+
+/**
+ * onnxruntime-web in Node (its package's "node" export, the wasm backend). In Node it finds its
+ * .wasm next to its own dist/ files, so no wasmPaths is needed. Threads: ORT's wasm backend runs
+ * multi-threaded through worker_threads; default min(4, cores).
+ */
+export async function loadOrt(options: { threads?: number } = {}): Promise<OrtModule> {
+  ortPromise ??= import('onnxruntime-web');
+  const ort = await ortPromise;
+  const threads = options.threads ?? Math.max(1, Math.min(4, availableParallelism()));
+  ort.env.wasm.numThreads = threads;
+  ort.env.logLevel = 'error';
+  return ort;
+}
+
+function readBytes(path: string, what: string): Uint8Array {
+  if (!existsSync(path)) throw new CoamError('bad-argument', `${what} not found: ${path}`);
+  if (statSync(path).isDirectory()) throw new CoamError('bad-argument', `${what} is a folder, not a file: ${path}`);
+  return new Uint8Array(readFileSync(path));
+}
+
+/** Read and decode an image file (EXIF orientation applied). */
+export function readImage(path: string): { raster: RasterImage; bytes: Uint8Array } {
+  const bytes = readBytes(path, 'Image');
+  try {
+    return { raster: decodeImage(bytes), bytes };
+  } catch (e) {
+    if (e instanceof CoamError) throw new CoamError(e.code, `${path}: ${e.message}`, { cause: e });
+    throw e;
+  }
+}
+
+/**
+ * The sidecar for a model: `<model>.json` next to it. Absent sidecar → null (the caller probes the
+ * model with inferModelInfo).
+ */
+export function readSidecar(modelPath: string, sidecarPath?: string): ModelInfo | null {
+  const path = sidecarPath ?? join(dirname(modelPath), basename(modelPath, extname(modelPath)) + '.json');
+  if (!existsSync(path)) {
+    if (sidecarPath) throw new CoamError('bad-argument', `Model sidecar not found: ${sidecarPath}`);
+    return null;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new CoamError('model-contract', `The model sidecar ${path} is not valid JSON (${(e as Error).message}).`, { cause: e });
+  }
+  return parseModelInfo(json);
+}
+
+/** Load a model from disk with its sidecar (or probe it when there is none). */
+export async function loadModel(
+  ort: OrtModule,
+  modelPath: string = DEFAULT_MODEL_PATH,
+  options: { sidecarPath?: string; executionProviders?: string[] } = {},
+): Promise<{ model: CoamModel; inferred: boolean }> {
+  const bytes = readBytes(modelPath, 'Model');
+  let info = readSidecar(modelPath, options.sidecarPath);
+  const inferred = info === null;
+  if (info === null) info = await inferModelInfo(ort, bytes, { name: basename(modelPath), executionProviders: options.executionProviders });
+  const model = await CoamModel.create(ort, bytes, info, { executionProviders: options.executionProviders });
+  return { model, inferred };
+}
