@@ -18,7 +18,7 @@ import { imageSize } from '../core/image';
 import { cornerError, fractionBelow, matchingAccuracy, poseAuc, poseErrorDeg, symmetricEpipolarDistance } from '../core/metrics';
 import type { CoamModel } from '../core/model';
 import { loadModel, loadOrt, readImage } from '../core/node';
-import { matchPair, toMatchesFile } from '../core/pipeline';
+import { matchesFileToJson, matchPair, toMatchesFile } from '../core/pipeline';
 import type { MatchesFile, Point } from '../core/types';
 import { intOption, parse, strOption } from './args';
 import { discover, GROUPS, matchesPath, type Group, type PairSpec } from './dataset';
@@ -298,7 +298,7 @@ export async function evaluate(dataDirArg: string, opts: EvalOptions, io: Io): P
           sizeA = { width: a.raster.width, height: a.raster.height };
           if (opts.saveMatchesDir) {
             const file = toMatchesFile(result, { pathA: relative(dataDir, pair.pathA), pathB: relative(dataDir, pair.pathB), model: model.info, longSide });
-            writeOut(matchesPath(opts.saveMatchesDir, pair), JSON.stringify(file) + '\n');
+            writeOut(matchesPath(opts.saveMatchesDir, pair), matchesFileToJson(file));
           }
         } else {
           const path = matchesPath(opts.matchesDir!, pair);

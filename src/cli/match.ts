@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { loadModel, loadOrt, readImage } from '../core/node';
-import { matchesToCsv, matchPair, toMatchesFile } from '../core/pipeline';
+import { matchesFileToJson, matchesToCsv, matchPair, toMatchesFile } from '../core/pipeline';
 import { intOption, parse, strOption } from './args';
 import type { Io } from './io';
 import { matchFigureSvg } from './svg';
@@ -58,7 +58,7 @@ export async function matchCommand(args: string[], io: Io): Promise<number> {
     const json = strOption(values, 'json');
     if (json) {
       const file = toMatchesFile(result, { pathA, pathB, model: model.info, longSide, topK });
-      writeOut(json, JSON.stringify(file, null, 1) + '\n');
+      writeOut(json, matchesFileToJson(file));
       io.out(`wrote ${json}`);
     }
     const csv = strOption(values, 'csv');

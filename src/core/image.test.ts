@@ -6,6 +6,7 @@ import {
   decodeImage,
   exifOrientation,
   fedSize,
+  imageSize,
   fedToOriginal,
   originalToFed,
   prepareImage,
@@ -199,6 +200,16 @@ describe('decodeImage', () => {
     expect(pixel(decodeImage(p3), 0, 0)).toEqual([255, 0, 255]);
     const p2 = new TextEncoder().encode('P2 2 1 255 9 250');
     expect(pixel(decodeImage(p2), 1, 0)).toEqual([250, 250, 250]);
+  });
+});
+
+describe('imageSize (header only)', () => {
+  it('reads JPEG (orientation-aware), PNG and PPM sizes without decoding', () => {
+    expect(imageSize(jpegWithExif(quadrants(64, 32), 1))).toEqual({ width: 64, height: 32 });
+    expect(imageSize(jpegWithExif(quadrants(64, 32), 6))).toEqual({ width: 32, height: 64 });
+    expect(imageSize(encodePng({ width: 7, height: 5, channels: 3, depth: 8, data: new Uint8Array(105) }))).toEqual({ width: 7, height: 5 });
+    expect(imageSize(new TextEncoder().encode('P6\n# c\n300 200\n255\n'))).toEqual({ width: 300, height: 200 });
+    expectCoamError(() => imageSize(new Uint8Array([1, 2, 3])), 'not-an-image');
   });
 });
 

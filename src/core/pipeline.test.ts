@@ -103,3 +103,22 @@ describe('matchPair end to end (tiny model, onnxruntime-web wasm)', () => {
     expect(csv[1].split(',').length).toBe(8);
   });
 });
+
+describe('matchesFileToJson', () => {
+  it('round-trips and puts one match per line', async () => {
+    const { matchesFileToJson } = await import('./pipeline');
+    const file = {
+      imageA: { path: 'a.png', width: 4, height: 3 },
+      imageB: { width: 5, height: 6 },
+      longSide: 640,
+      matches: [
+        { xyA: [1, 2] as [number, number], xyB: [3, 4] as [number, number], score: 0.5 },
+        { xyA: [0, 0] as [number, number], xyB: [1, 1] as [number, number], score: 0.25 },
+      ],
+    };
+    const text = matchesFileToJson(file);
+    expect(JSON.parse(text)).toEqual(file);
+    expect(text.split('\n').filter((l) => l.includes('"xyA"')).length).toBe(2);
+    expect(JSON.parse(matchesFileToJson({ ...file, matches: [] }))).toEqual({ ...file, matches: [] });
+  });
+});

@@ -142,3 +142,11 @@ export function matchesToCsv(matches: ReadonlyArray<Pick<Match, 'xyA' | 'xyB' | 
   }
   return lines.join('\n') + '\n';
 }
+
+/** MatchesFile as JSON text: readable header, one match per line (compact but diff-friendly). */
+export function matchesFileToJson(file: MatchesFile): string {
+  const { matches, ...header } = file;
+  const head = JSON.stringify(header, null, 1);
+  const body = matches.map((m) => ' ' + JSON.stringify(m)).join(',\n');
+  return `${head.slice(0, -2)},\n "matches": [\n${body}\n ]\n}\n`;
+}
