@@ -46,7 +46,13 @@ export function resolveSource(raw: string, base: string = document.baseURI): Ima
     return null;
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:' && url.protocol !== 'blob:') return null;
-  const last = decodeURIComponent(url.pathname.split('/').pop() || url.hostname || 'image');
+  const raw_ = url.pathname.split('/').pop() || url.hostname || 'image';
+  let last = raw_;
+  try {
+    last = decodeURIComponent(raw_);
+  } catch {
+    // A malformed escape stays as written.
+  }
   return { name: last.slice(0, MAX_NAME), url: url.href, shareRef: url.href };
 }
 

@@ -1,0 +1,180 @@
+// The e2e tests. Each gets a fresh page in a shared browser (the WebGPU test starts its own).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, assert, dropFiles, inferenceRuns, launchBrowser, waitForMatches, debugState } from './harness.mjs';
+
+// Small inputs keep the run short on 2 cores: the network sees at most 256 px.
+const FAST = 'longSide=256';
+const sample = (name) => readFileSync(join(ROOT, 'public', 'samples', `${name}.jpg`));
+const jpeg = (name) => ({ name: `${name}.jpg`, type: 'image/jpeg', buffer: sample(name) });
+
+async function setFile(page, label, file) {
+  await page.getByLabel(label, { exact: true }).setInputFiles({ name: file.name, mimeType: file.type, buffer: Buffer.from(file.buffer) });
+}
+
+export const tests = [
+  {
+    name: 'drop two images onto the page → lines appear, status shows the count; backend badge says WASM',
+    async run({ page, url }) {
+      await page.goto(`${url}?${FAST}`);
+      await page.getByLabel('Image A', { exact: true }).waitFor();
+      await dropFiles(page, 'main.stage', [jpeg('box'), jpeg('box_in_scene')]);
+      const n = await waitForMatches(page);
+      assert(n > 0, `expected matches, got ${n}`);
+      const st = await debugState(page);
+      assert(st.matches === n, `status count ${n} = result count ${st.matches}`);
+      const status = await page.getByRole('status').textContent();
+      assert(new RegExp(`${Math.min(n, st.k)} matches shown of ${n}`).test(status), `status "${status}"`);
+      // Lines were drawn: the canvas has pixels in the line colours between the two images.
+      const drawn = await page.evaluate(() => window.__coamDebug.frames);
+      assert(drawn > 0, 'overlay drew frames');
+      const badge = (await page.getByTestId('backend').textContent()).trim();
+      assert(/^WASM/.test(badge), `backend badge "${badge}"`);
+      const reason = await page.getByTestId('backend-reason').textContent().catch(() => '');
+      console.log(`    ${n} matches; badge "${badge}"; reason "${reason}"`);
+    },
+  },
+  {
+    name: 'Top-K slider changes the shown count without a new inference',
+    async run({ page, url }) {
+      await page.goto(`${url}?a=box&b=box_in_scene&${FAST}`);
+      const total = await waitForMatches(page);
+      const before = await inferenceRuns(page);
+      const slider = page.getByLabel('Top-K', { exact: true });
+      for (const k of [Math.max(1, Math.floor(total / 2)), 5, 1]) {
+        await slider.fill(String(k));
+        await page.getByRole('status').filter({ hasText: `${k} matches shown of ${total}` }).waitFor({ timeout: 5000 });
+      }
+      await page.getByLabel('Matches to show').fill('3');
+      await page.getByRole('status').filter({ hasText: `3 matches shown of ${total}` }).waitFor({ timeout: 5000 });
+      const after = await inferenceRuns(page);
+      assert(after === before, `inference runs changed ${before} → ${after}`);
+      // Keyboard: → steps K up, still without inference.
+      await page.evaluate(() => document.activeElement?.blur());
+      await page.keyboard.press('ArrowRight');
+      await page.getByRole('status').filter({ hasText: `${Math.min(5, total)} matches shown of ${total}` }).waitFor({ timeout: 5000 });
+      assert((await inferenceRuns(page)) === before, 'keyboard K step ran inference');
+    },
+  },
+  {
+    name: 'sample pair loads from its button; a missing second image gets a message',
+    async run({ page, url }) {
+      await page.goto(`${url}?${FAST}`);
+      await setFile(page, 'Image A', jpeg('graf1'));
+      await page.getByRole('status').filter({ hasText: 'Add Image B to match.' }).waitFor({ timeout: 20_000 });
+      await page.getByRole('button', { name: 'Graffiti (viewpoint)' }).click();
+      const n = await waitForMatches(page);
+      assert(n > 0, 'sample pair matched');
+      const names = await page.locator('.slot-file').allTextContents();
+      assert(names[0].includes('graf1') && names[1].includes('graf3'), `slots show ${names}`);
+    },
+  },
+  {
+    name: 'a non-image and a truncated JPEG give messages; the app still works afterwards',
+    async run({ page, url }) {
+      await page.goto(`${url}?${FAST}`);
+      const alert = page.getByRole('alert');
+      await setFile(page, 'Image A', { name: 'notes.txt', type: 'text/plain', buffer: Buffer.from('hello, this is not an image\n') });
+      await alert.filter({ hasText: /Image A \(notes\.txt\): Not an image/ }).waitFor({ timeout: 20_000 });
+      const full = sample('box');
+      await setFile(page, 'Image B', { name: 'cut.jpg', type: 'image/jpeg', buffer: full.subarray(0, Math.floor(full.length * 0.4)) });
+      await alert.filter({ hasText: /Image B \(cut\.jpg\): Corrupt or truncated image/ }).waitFor({ timeout: 20_000 });
+      await setFile(page, 'Image B', { name: 'empty.png', type: 'image/png', buffer: Buffer.alloc(0) });
+      await alert.filter({ hasText: /Image B \(empty\.png\): Empty image/ }).waitFor({ timeout: 20_000 });
+      // Still usable: two good images match.
+      await setFile(page, 'Image A', jpeg('box'));
+      await setFile(page, 'Image B', jpeg('box_in_scene'));
+      const n = await waitForMatches(page);
+      assert(n > 0, 'matched after bad inputs');
+    },
+  },
+  {
+    name: 'embed URL renders the chrome-less view with the requested K',
+    async run({ page, url }) {
+      await page.goto(`${url}?embed=1&a=box&b=box_in_scene&k=7&layout=stacked&heatmap=1&${FAST}`);
+      const total = await waitForMatches(page);
+      const k = Math.min(7, total);
+      await page.getByRole('status').filter({ hasText: `${k} matches shown of ${total}` }).waitFor({ timeout: 5000 });
+      assert((await page.getByLabel('Image A', { exact: true }).count()) === 0, 'no file inputs in embed view');
+      assert((await page.getByLabel('Top-K', { exact: true }).count()) === 0, 'no slider in embed view');
+      assert((await page.locator('[data-mode="embed"]').count()) === 1, 'embed mode');
+    },
+  },
+  {
+    name: 'PNG (2x) and JSON exports download and parse',
+    async run({ page, url }) {
+      await page.goto(`${url}?a=box&b=box_in_scene&k=20&${FAST}`);
+      const total = await waitForMatches(page);
+      const canvasWidth = await page.locator('canvas').evaluate((c) => c.clientWidth);
+      const read = async (name) => {
+        const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name, exact: true }).click()]);
+        const path = await dl.path();
+        return { file: dl.suggestedFilename(), bytes: readFileSync(path) };
+      };
+      const png = await read('PNG');
+      assert(png.bytes.subarray(1, 4).toString() === 'PNG', 'PNG signature');
+      const width = png.bytes.readUInt32BE(16);
+      assert(width >= 2 * canvasWidth, `PNG width ${width} is 2x the figure (${canvasWidth} css px)`);
+      const json = await read('JSON');
+      const parsed = JSON.parse(json.bytes.toString('utf8'));
+      assert(Array.isArray(parsed.matches) && parsed.matches.length === Math.min(20, total), `JSON has ${parsed.matches?.length} matches`);
+      assert(parsed.imageA.width === 324 && parsed.imageB.width === 512, 'JSON image sizes');
+      const csv = await read('CSV');
+      assert(csv.bytes.toString('utf8').trim().split('\n').length === Math.min(20, total) + 1, 'CSV rows');
+      console.log(`    ${png.file} ${width}px wide, ${json.file} ${parsed.matches.length} matches`);
+    },
+  },
+  {
+    name: 'hostile URL parameters are never injected as markup',
+    async run({ page, url }) {
+      let dialogs = 0;
+      page.on('dialog', (d) => {
+        dialogs++;
+        void d.dismiss();
+      });
+      const evil = encodeURIComponent('<img src=x onerror="window.__pwned=1">');
+      await page.goto(`${url}?a=${evil}&b=javascript:window.__pwned=2&k=%3Cscript%3E&layout=%22%3E%3Cb%3E&model=javascript:alert(1)&longSide=%25ZZ&${FAST}`);
+      // The javascript: URL is refused outright; the markup-looking one is only ever a (404) path.
+      await page.getByRole('alert').filter({ hasText: 'Parameter "b"' }).waitFor({ timeout: 10_000 });
+      await page.getByRole('alert').filter({ hasText: /Image A \(<img src=x/ }).waitFor({ timeout: 20_000 });
+      const pwned = await page.evaluate(() => window.__pwned ?? null);
+      assert(pwned === null, 'script ran');
+      assert(dialogs === 0, 'a dialog opened');
+      assert((await page.locator('img[src="x"], b').count()) === 0, 'markup injected');
+      // Still usable.
+      await page.getByRole('button', { name: 'Box in scene' }).click();
+      assert((await waitForMatches(page)) > 0, 'usable after hostile URL');
+    },
+  },
+  {
+    name: 'WebGPU smoke test: WebGPU and WASM outputs agree within 1e-3 (tiny input)',
+    ownBrowser: true,
+    async run({ url }) {
+      const b = await launchBrowser({ webgpu: true });
+      try {
+        const page = await b.context.newPage();
+        await page.goto(`${url}?backend=wasm`);
+        await page.getByTestId('backend').filter({ hasText: 'WASM' }).waitFor({ timeout: 60_000 });
+        const result = await page.evaluate(async () => {
+          const d = window.__coamDebug;
+          const gpu = await d.probe('webgpu', 64);
+          if (!gpu.ok) return { skipped: gpu.reason };
+          const cpu = await d.probe('wasm', 64);
+          if (!cpu.ok) return { error: `wasm probe failed: ${cpu.reason}` };
+          let maxDesc = 0;
+          let maxDist = 0;
+          for (let i = 0; i < cpu.descriptors.length; i++) maxDesc = Math.max(maxDesc, Math.abs(cpu.descriptors[i] - gpu.descriptors[i]));
+          for (let i = 0; i < cpu.distinctiveness.length; i++) maxDist = Math.max(maxDist, Math.abs(cpu.distinctiveness[i] - gpu.distinctiveness[i]));
+          return { maxDesc, maxDist, n: cpu.descriptors.length, same: cpu.descriptors.length === gpu.descriptors.length };
+        });
+        if (result.skipped) return { skipped: `no WebGPU adapter (${result.skipped})` };
+        assert(!result.error, result.error);
+        assert(result.same, 'output sizes differ');
+        console.log(`    max |webgpu - wasm|: descriptors ${result.maxDesc.toExponential(2)}, distinctiveness ${result.maxDist.toExponential(2)} over ${result.n} values`);
+        assert(result.maxDesc <= 1e-3 && result.maxDist <= 1e-3, `outputs differ: ${JSON.stringify(result)}`);
+      } finally {
+        await b.close();
+      }
+    },
+  },
+];
