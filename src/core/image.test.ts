@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as jpeg from 'jpeg-js';
 import { encode as encodePng } from 'fast-png';
@@ -148,9 +150,19 @@ describe('decodeImage', () => {
     expect(applyOrientation(r, 1)).toBe(r);
   });
 
-  it('decoded JPEGs are opaque RGBA', () => {
-    const grey = decodeImage(jpegWithExif(quadrants(16, 16), 1));
-    expect(grey.data[3]).toBe(255);
+  it('decodes progressive, greyscale and Adobe CMYK JPEGs (Pillow-made fixtures)', () => {
+    const fixture = (name: string) => decodeImage(new Uint8Array(readFileSync(join(__dirname, '__fixtures__', name))));
+    // 32×16: left half red, right half blue (greyscale: black | white).
+    for (const name of ['progressive.jpg', 'cmyk.jpg']) {
+      const r = fixture(name);
+      expect([r.width, r.height]).toEqual([32, 16]);
+      expect(colourAt(r, 4, 8), name).toBe('red');
+      expect(colourAt(r, 28, 8), name).toBe('blue');
+      expect(r.data[3]).toBe(255);
+    }
+    const grey = fixture('grey.jpg');
+    expect(pixel(grey, 4, 8)).toEqual([0, 0, 0]);
+    expect(pixel(grey, 28, 8)).toEqual([255, 255, 255]);
   });
 
   it('decodes PNG: grey, grey+alpha, RGB, RGBA, 16-bit, palette, 1-bit', () => {
