@@ -237,6 +237,20 @@ describe('essential matrix and pose', () => {
   });
 });
 
+describe('garbage in', () => {
+  it('never throws on non-finite input', () => {
+    const bad: Point[] = Array.from({ length: 20 }, (_, i) => [i % 3 ? i : NaN, i * i]);
+    const good = sceneMatches(12, 20, 0).p1;
+    expect(ransacHomography(bad, good)).toBeNull();
+    expect(ransacFundamental(good, bad)).toBeNull();
+    expect(ransacEssential(bad, bad)).toBeNull();
+    const pose = recoverPose(new Array(9).fill(NaN), good, good);
+    expect(pose.R).toHaveLength(9);
+    expect(pose.t).toHaveLength(3);
+    expect(() => recoverPose(new Array(9).fill(0), good, good)).not.toThrow();
+  });
+});
+
 describe('helpers', () => {
   it('applyHomography and isCollinear', () => {
     expect(applyHomography([2, 0, 1, 0, 2, -1, 0, 0, 1], [3, 4])).toEqual([7, 7]);

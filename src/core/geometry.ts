@@ -15,6 +15,8 @@ import {
   mul3,
   nullVector,
   nullVectorMinimal,
+  rodrigues,
+  solveLinear,
   sampleDistinct,
   svd3,
   transpose3,
@@ -227,7 +229,10 @@ export function sampsonDistance(F: readonly number[], x1: number, y1: number, x2
   return Math.abs(e) / Math.sqrt(den);
 }
 
-/** The unconstrained 8-point solution on Hartley-normalised points, denormalised. */
+/**
+ * The 8-point solution on Hartley-normalised points with rank 2 enforced, denormalised, unit
+ * Frobenius norm.
+ */
 function eightPoint(p1: readonly Point[], p2: readonly Point[]): Mat3 | null {
   const n = p1.length;
   if (n < 8 || p2.length !== n || !allFinite(p1) || !allFinite(p2)) return null;
@@ -263,12 +268,109 @@ function eightPoint(p1: readonly Point[], p2: readonly Point[]): Mat3 | null {
   return F.map((v) => v / norm);
 }
 
+/** Signed Sampson residuals of M over the correspondences, into `out`; returns the sum of squares. */
+function sampsonResiduals(M: readonly number[], p1: readonly Point[], p2: readonly Point[], out: Float64Array): number {
+  let cost = 0;
+  for (let i = 0; i < p1.length; i++) {
+    const [x1, y1] = p1[i];
+    const [x2, y2] = p2[i];
+    const a0 = M[0] * x1 + M[1] * y1 + M[2];
+    const a1 = M[3] * x1 + M[4] * y1 + M[5];
+    const a2 = M[6] * x1 + M[7] * y1 + M[8];
+    const b0 = M[0] * x2 + M[3] * y2 + M[6];
+    const b1 = M[1] * x2 + M[4] * y2 + M[7];
+    const den = a0 * a0 + a1 * a1 + b0 * b0 + b1 * b1;
+    const r = den > 0 ? (x2 * a0 + y2 * a1 + a2) / Math.sqrt(den) : 0;
+    out[i] = r;
+    cost += r * r;
+  }
+  return cost;
+}
+
+/**
+ * Levenberg-Marquardt on the Sampson error over the rank-2 manifold: M = U diag(1, s, 0) V^T with
+ * U, V rotations updated by exp([w]x), and s free (fundamental, 7 dof) or fixed at 1 (essential,
+ * 5 dof plus one gauge freedom the damping absorbs). The linear 8-point minimises an algebraic
+ * error and, for E, the projection onto the manifold is not a fit at all; this is the fit.
+ */
+function refineSampson(M0: readonly number[], p1: readonly Point[], p2: readonly Point[], essential: boolean, iterations = 10): number[] {
+  const n = p1.length;
+  const init = svd3(M0);
+  let U = det3(init.U) < 0 ? init.U.map((v) => -v) : init.U;
+  let V = det3(init.V) < 0 ? init.V.map((v) => -v) : init.V;
+  let s = essential || !(init.S[0] > 0) ? 1 : init.S[1] / init.S[0];
+  const np = essential ? 6 : 7;
+  const build = (u: readonly number[], v: readonly number[], sv: number) => mul3(mul3(u, [1, 0, 0, 0, sv, 0, 0, 0, 0]), transpose3(v));
+  const apply = (delta: readonly number[]) => ({
+    U: mul3(U, rodrigues(delta.slice(0, 3))),
+    V: mul3(V, rodrigues(delta.slice(3, 6))),
+    s: essential ? 1 : s + delta[6],
+  });
+  const r = new Float64Array(n);
+  const rTry = new Float64Array(n);
+  const J = new Float64Array(n * np);
+  let cost = sampsonResiduals(build(U, V, s), p1, p2, r);
+  let lambda = 1e-3;
+  const h = 1e-7;
+  for (let it = 0; it < iterations && cost > 0; it++) {
+    // Forward-difference Jacobian of the residuals w.r.t. the local parameters.
+    for (let k = 0; k < np; k++) {
+      const delta = new Array<number>(np).fill(0);
+      delta[k] = h;
+      const q = apply(delta);
+      sampsonResiduals(build(q.U, q.V, q.s), p1, p2, rTry);
+      for (let i = 0; i < n; i++) J[i * np + k] = (rTry[i] - r[i]) / h;
+    }
+    const JtJ = new Float64Array(np * np);
+    const Jtr = new Array<number>(np).fill(0);
+    for (let i = 0; i < n; i++) {
+      const row = i * np;
+      for (let a = 0; a < np; a++) {
+        const ja = J[row + a];
+        if (ja === 0) continue;
+        Jtr[a] -= ja * r[i];
+        for (let b = a; b < np; b++) JtJ[a * np + b] += ja * J[row + b];
+      }
+    }
+    for (let a = 0; a < np; a++) for (let b = 0; b < a; b++) JtJ[a * np + b] = JtJ[b * np + a];
+    let improved = false;
+    for (let attempt = 0; attempt < 8 && !improved; attempt++) {
+      const A = Float64Array.from(JtJ);
+      for (let a = 0; a < np; a++) A[a * np + a] += lambda * (JtJ[a * np + a] + 1e-12);
+      const delta = solveLinear(A, Jtr, np);
+      if (!delta || !delta.every(Number.isFinite)) {
+        lambda *= 10;
+        continue;
+      }
+      const q = apply(delta);
+      const c = sampsonResiduals(build(q.U, q.V, q.s), p1, p2, rTry);
+      if (c < cost) {
+        U = q.U;
+        V = q.V;
+        s = q.s;
+        r.set(rTry);
+        const gain = cost - c;
+        cost = c;
+        lambda = Math.max(lambda / 10, 1e-12);
+        improved = true;
+        if (gain < 1e-10 * cost) it = iterations; // converged
+      } else lambda *= 10;
+    }
+    if (!improved) break;
+  }
+  const M = build(U, V, s);
+  const norm = frobenius(M);
+  return M.map((v) => v / norm);
+}
+
 /**
  * Normalised 8-point algorithm (Hartley 1997) with rank-2 enforcement: x2^T F x1 = 0.
- * Least squares for n > 8. Unit Frobenius norm; null if degenerate.
+ * For n > 8: linear least squares, then Levenberg-Marquardt on the Sampson error. Unit Frobenius norm; null if degenerate.
  */
 export function estimateFundamental(p1: readonly Point[], p2: readonly Point[]): number[] | null {
-  return eightPoint(p1, p2);
+  const F = eightPoint(p1, p2);
+  if (!F || p1.length === 8) return F;
+  return refineSampson(F, p1, p2, false);
 }
 
 /** The nearest essential matrix: singular values (s, s, 0) -> (1, 1, 0). */
@@ -279,11 +381,14 @@ export function enforceEssential(E: readonly number[]): number[] {
 
 /**
  * Essential matrix from K^-1-normalised points by the 8-point algorithm, projected onto the
- * essential manifold (two equal singular values, third zero). Unit Frobenius norm; null if degenerate.
+ * essential manifold (two equal singular values, third zero), then (n > 8) Levenberg-Marquardt on
+ * the Sampson error over that manifold. Unit Frobenius norm; null if degenerate.
  */
 export function estimateEssential(p1n: readonly Point[], p2n: readonly Point[]): number[] | null {
   const F = eightPoint(p1n, p2n);
-  return F ? enforceEssential(F) : null;
+  if (!F) return null;
+  const E = enforceEssential(F);
+  return p1n.length === 8 ? E : refineSampson(E, p1n, p2n, true);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -297,7 +402,8 @@ function ransac(
   n: number,
   sampleSize: number,
   fit: (idx: Int32Array) => number[] | null,
-  fitAll: (mask: Uint8Array) => number[] | null,
+  /** Least squares on the masked correspondences; `polish` asks for the best (slower) fit. */
+  fitAll: (mask: Uint8Array, polish: boolean) => number[] | null,
   error: (M: number[], i: number) => number,
   opts: RansacOptions,
   defaultThreshold: number,
@@ -308,43 +414,19 @@ function ransac(
   if (n < sampleSize || !(threshold > 0)) return null;
   const rng = createRng(opts.seed ?? 0);
   const idx = new Int32Array(sampleSize);
+  const t2 = threshold * threshold;
 
-  let best: number[] | null = null;
-  let bestCount = -1;
-  let bestCost = Infinity;
-  let needed = maxIterations;
-  for (let iter = 0; iter < needed; iter++) {
-    sampleDistinct(rng, n, sampleSize, idx);
-    const M = fit(idx);
-    if (!M) continue;
-    // Score: inlier count, ties broken by the MSAC cost (sum of truncated squared errors).
-    let count = 0;
-    let cost = 0;
-    const t2 = threshold * threshold;
+  // The MSAC cost (squared errors truncated at the threshold): it prefers the model that fits
+  // its inliers best over one that bends to catch a few more.
+  const cost = (M: number[]) => {
+    let c = 0;
     for (let i = 0; i < n; i++) {
       const e = error(M, i);
-      if (e < threshold) {
-        count++;
-        cost += e * e;
-      } else cost += t2;
+      c += e < threshold ? e * e : t2;
     }
-    if (count > bestCount || (count === bestCount && cost < bestCost)) {
-      best = M;
-      bestCount = count;
-      bestCost = cost;
-      const w = count / n;
-      const pAllIn = Math.pow(w, sampleSize);
-      if (pAllIn >= 1) needed = Math.min(needed, iter + 1);
-      else if (pAllIn > 0) {
-        const k = Math.ceil(Math.log(1 - confidence) / Math.log(1 - pAllIn));
-        if (Number.isFinite(k)) needed = Math.min(maxIterations, Math.max(k, iter + 1));
-      }
-    }
-  }
-  if (!best) return null;
-
-  // Local optimisation: refit on all inliers while that does not lose inliers.
-  const mask = (M: number[]) => {
+    return c;
+  };
+  const inliersOf = (M: number[]) => {
     const m = new Uint8Array(n);
     let c = 0;
     for (let i = 0; i < n; i++) {
@@ -355,18 +437,74 @@ function ransac(
     }
     return { m, c };
   };
-  let cur = mask(best);
-  for (let round = 0; round < 5 && cur.c >= sampleSize; round++) {
-    const M = fitAll(cur.m);
-    if (!M) break;
-    const next = mask(M);
-    if (next.c < cur.c) break;
-    best = M;
-    const same = next.c === cur.c && next.m.every((v, i) => v === cur.m[i]);
-    cur = next;
-    if (same) break;
+  // Local optimisation (LO-RANSAC): refit on the inliers while that lowers the cost.
+  type Scored = { M: number[]; cost: number; m: Uint8Array; c: number };
+  const refine = (start: Scored) => {
+    let cur = start;
+    for (let round = 0; round < 4 && cur.c >= sampleSize; round++) {
+      const M2 = fitAll(cur.m, false);
+      if (!M2) break;
+      const c2 = cost(M2);
+      if (!(c2 < cur.cost)) break;
+      cur = { M: M2, cost: c2, ...inliersOf(M2) };
+    }
+    return cur;
+  };
+  // ...and an inner RANSAC: least-squares fits of random subsets of those inliers (twice the
+  // minimal size), each refined. A least-squares fit on ALL the inliers of a model that bent to
+  // catch a few outliers stays bent; fits of subsets often miss those outliers.
+  const innerSize = 2 * sampleSize;
+  const sub = new Int32Array(innerSize);
+  const optimise = (M: number[], c: number) => {
+    let top = refine({ M, cost: c, ...inliersOf(M) });
+    const from = top;
+    if (from.c <= innerSize) return top;
+    const members: number[] = [];
+    for (let i = 0; i < n; i++) if (from.m[i]) members.push(i);
+    for (let k = 0; k < 10; k++) {
+      sampleDistinct(rng, members.length, innerSize, sub);
+      const mask = new Uint8Array(n);
+      for (let j = 0; j < innerSize; j++) mask[members[sub[j]]] = 1;
+      const M2 = fitAll(mask, false);
+      if (!M2) continue;
+      const r = refine({ M: M2, cost: cost(M2), ...inliersOf(M2) });
+      if (r.cost < top.cost) top = r;
+    }
+    return top;
+  };
+
+  // Local optimisation runs when a sample beats the best SAMPLE so far (an optimised model's cost
+  // is out of reach of raw samples, and would stop the search at the first one).
+  let best: Scored | null = null;
+  let bestSampleCost = Infinity;
+  let needed = maxIterations;
+  for (let iter = 0; iter < needed; iter++) {
+    sampleDistinct(rng, n, sampleSize, idx);
+    const M = fit(idx);
+    if (!M) continue;
+    const c = cost(M);
+    if (!(c < bestSampleCost)) continue;
+    bestSampleCost = c;
+    const candidate = optimise(M, c);
+    if (best && !(candidate.cost < best.cost)) continue;
+    best = candidate;
+    const pAllIn = Math.pow(best.c / n, sampleSize);
+    if (pAllIn >= 1) needed = iter + 1;
+    else if (pAllIn > 0) {
+      const k = Math.ceil(Math.log(1 - confidence) / Math.log(1 - pAllIn));
+      if (Number.isFinite(k)) needed = Math.min(maxIterations, Math.max(k, iter + 1));
+    }
   }
-  return { M: best, inliers: cur.m, inlierCount: cur.c };
+  if (!best) return null;
+  // Polish: the best fit (e.g. Levenberg-Marquardt on the Sampson error) on the final inliers.
+  if (best.c >= sampleSize) {
+    const M = fitAll(best.m, true);
+    if (M) {
+      const c = cost(M);
+      if (c < best.cost) best = { M, cost: c, ...inliersOf(M) };
+    }
+  }
+  return { M: best.M, inliers: best.m, inlierCount: best.c };
 }
 
 function pick<T>(arr: readonly T[], idx: Int32Array): T[] {
@@ -427,7 +565,11 @@ export function ransacFundamental(
     n,
     8,
     (idx) => estimateFundamental(pick(p1, idx), pick(p2, idx)),
-    (m) => estimateFundamental(masked(p1, m), masked(p2, m)),
+    (m, polish) => {
+      const q1 = masked(p1, m);
+      const q2 = masked(p2, m);
+      return polish ? estimateFundamental(q1, q2) : eightPoint(q1, q2);
+    },
     (F, i) => sampsonDistance(F, p1[i][0], p1[i][1], p2[i][0], p2[i][1]),
     opts,
     1.5,
@@ -436,9 +578,10 @@ export function ransacFundamental(
 }
 
 /**
- * RANSAC essential matrix on K^-1-normalised points: 8-point samples projected onto the
- * essential manifold, inliers by the Sampson distance in normalised units (default threshold
- * 1e-3, about 1 px at a 1000 px focal length: pass threshold_px / focal_px), final refit.
+ * RANSAC essential matrix on K^-1-normalised points: 8-point samples, inliers by the Sampson
+ * distance in normalised units (default threshold 1e-3, about 1 px at a 1000 px focal length:
+ * pass threshold_px / focal_px), final refit on all inliers (8-point, projection, Sampson LM) on the
+ * essential manifold (singular values 1, 1, 0, up to the unit-norm scale).
  */
 export function ransacEssential(
   p1n: readonly Point[],
@@ -451,13 +594,39 @@ export function ransacEssential(
   const r = ransac(
     n,
     8,
-    (idx) => estimateEssential(pick(p1n, idx), pick(p2n, idx)),
-    (m) => estimateEssential(masked(p1n, m), masked(p2n, m)),
+    // Samples: 8-point, projected onto the essential manifold and then fitted on the manifold
+    // (a few Sampson LM steps): the projection alone is too noisy to find the consensus, and the
+    // unconstrained F (7 dof) bends to catch outliers along directions the data barely constrains.
+    (idx) => {
+      const s1 = pick(p1n, idx);
+      const s2 = pick(p2n, idx);
+      const F = eightPoint(s1, s2);
+      return F ? refineSampson(enforceEssential(F), s1, s2, true, 2) : null;
+    },
+    (m, polish) => {
+      const q1 = masked(p1n, m);
+      const q2 = masked(p2n, m);
+      if (polish) return estimateEssential(q1, q2);
+      const F = eightPoint(q1, q2);
+      return F ? enforceEssential(F) : null;
+    },
     (E, i) => sampsonDistance(E, p1n[i][0], p1n[i][1], p2n[i][0], p2n[i][1]),
     opts,
     1e-3,
   );
-  return r ? { E: r.M, inliers: r.inliers, inlierCount: r.inlierCount } : null;
+  if (!r) return null;
+  // Whatever the refit did, what we return is essential, with its own inlier set.
+  const E = enforceEssential(r.M);
+  const inliers = new Uint8Array(n);
+  let inlierCount = 0;
+  const threshold = opts.threshold ?? 1e-3;
+  for (let i = 0; i < n; i++) {
+    if (sampsonDistance(E, p1n[i][0], p1n[i][1], p2n[i][0], p2n[i][1]) < threshold) {
+      inliers[i] = 1;
+      inlierCount++;
+    }
+  }
+  return { E, inliers, inlierCount };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -300,3 +300,54 @@ export function nullVectorMinimal(a: ArrayLike<number>, rows: number, cols: numb
   x[perm[rows]] = 1 / norm;
   return x;
 }
+
+/** Solves the n x n system A x = b (row-major A) by Gaussian elimination with partial pivoting; null if singular. */
+export function solveLinear(a: ArrayLike<number>, b: ArrayLike<number>, n: number): number[] | null {
+  const m = Float64Array.from(a as ArrayLike<number>);
+  const x = Array.from(b as ArrayLike<number>);
+  let scale = 0;
+  for (let i = 0; i < n * n; i++) scale = Math.max(scale, Math.abs(m[i]));
+  if (!(scale > 0) || !Number.isFinite(scale)) return null;
+  for (let k = 0; k < n; k++) {
+    let p = k;
+    for (let i = k + 1; i < n; i++) if (Math.abs(m[i * n + k]) > Math.abs(m[p * n + k])) p = i;
+    if (!(Math.abs(m[p * n + k]) > 1e-14 * scale)) return null;
+    if (p !== k) {
+      for (let j = 0; j < n; j++) {
+        const t = m[k * n + j];
+        m[k * n + j] = m[p * n + j];
+        m[p * n + j] = t;
+      }
+      const t = x[k];
+      x[k] = x[p];
+      x[p] = t;
+    }
+    for (let i = k + 1; i < n; i++) {
+      const f = m[i * n + k] / m[k * n + k];
+      if (f === 0) continue;
+      for (let j = k; j < n; j++) m[i * n + j] -= f * m[k * n + j];
+      x[i] -= f * x[k];
+    }
+  }
+  for (let k = n - 1; k >= 0; k--) {
+    let s = x[k];
+    for (let j = k + 1; j < n; j++) s -= m[k * n + j] * x[j];
+    x[k] = s / m[k * n + k];
+  }
+  return x;
+}
+
+/** Rotation matrix exp([w]x) of the axis-angle vector w (Rodrigues). */
+export function rodrigues(w: readonly number[]): Mat3 {
+  const th = Math.hypot(w[0], w[1], w[2]);
+  if (th < 1e-12) return [1, -w[2], w[1], w[2], 1, -w[0], -w[1], w[0], 1];
+  const k = [w[0] / th, w[1] / th, w[2] / th];
+  const c = Math.cos(th);
+  const s = Math.sin(th);
+  const C = 1 - c;
+  return [
+    c + k[0] * k[0] * C, k[0] * k[1] * C - k[2] * s, k[0] * k[2] * C + k[1] * s,
+    k[1] * k[0] * C + k[2] * s, c + k[1] * k[1] * C, k[1] * k[2] * C - k[0] * s,
+    k[2] * k[0] * C - k[1] * s, k[2] * k[1] * C + k[0] * s, c + k[2] * k[2] * C,
+  ];
+}
