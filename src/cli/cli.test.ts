@@ -231,10 +231,11 @@ describe('coam eval', () => {
   it('a missing matches file counts as a failure with 0 matches, and says so', async () => {
     const dir = join(tmp, 'partial');
     mkdirSync(join(dir, 'homography', 'synth'), { recursive: true });
-    writeFileSync(join(dir, 'homography', 'synth', '1_2.json'), JSON.stringify({ matches: [] }));
+    writeFileSync(join(dir, 'homography', 'synth', '1_2.json'), JSON.stringify({ imageA: { width: 999, height: 1 }, matches: [] }));
     const io = capture();
     expect(await main(['eval', data, '--matches', dir, '--verbose'], io)).toBe(0);
     const err = io.stderr.join('\n');
+    expect(err).toMatch(/homography\/synth\/1_2: the matches file says image 1 is 999×1 but it is 128×96/);
     expect(err).toMatch(/homography\/synth\/1_3: no matches file .*counted as a failure with 0 matches/);
     expect(io.stdout.join('\n')).toMatch(/synth\/1_3 \(missing\) +0 /);
   });

@@ -308,7 +308,14 @@ export async function evaluate(dataDirArg: string, opts: EvalOptions, io: Io): P
             try {
               const file = readMatchesFile(path);
               matches = file.matches;
-              if (file.imageA && file.imageA.width > 0 && file.imageA.height > 0) sizeA = { width: file.imageA.width, height: file.imageA.height };
+              sizeA = imageSize(new Uint8Array(readFileSync(pair.pathA)));
+              const claimed = file.imageA;
+              if (claimed && (claimed.width !== sizeA.width || claimed.height !== sizeA.height)) {
+                io.err(
+                  `warning: ${group}/${pair.id}: the matches file says image 1 is ${claimed.width}×${claimed.height} but it is ` +
+                    `${sizeA.width}×${sizeA.height}; matches must be in original pixels (after EXIF orientation)`,
+                );
+              }
             } catch (e) {
               if (!(e instanceof CoamError)) throw e;
               note = e.message;
