@@ -87,7 +87,7 @@ export function matchFigureSvg(
   }
   const title =
     options.title ??
-    `${matches.length} matches, colour = score (purple ${Number.isFinite(lo) ? lo.toFixed(3) : '–'} → yellow ${Number.isFinite(hi) ? hi.toFixed(3) : '–'})`;
+    `${matches.length} matches, colour = score (purple ${Number.isFinite(lo) ? lo.toPrecision(4) : '–'} → yellow ${Number.isFinite(hi) ? hi.toPrecision(4) : '–'})`;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${W}" height="${total}" viewBox="0 0 ${W} ${total}">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
