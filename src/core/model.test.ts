@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -187,5 +187,28 @@ describe('inferModelInfo (a model without a sidecar)', () => {
   it('still rejects a model that breaks the contract', async () => {
     await expectCoamError(inferModelInfo(ort, bytes('bad_outputs.onnx')), 'model-contract');
     await expectCoamError(inferModelInfo(ort, bytes('bad_names.onnx')), 'model-contract');
+  });
+});
+
+describe('the committed model (models/coam.onnx + models/coam.json) through CoamModel', () => {
+  const modelPath = join(__dirname, '..', '..', 'models', 'coam.onnx');
+  const sidecarPath = join(__dirname, '..', '..', 'models', 'coam.json');
+  it.skipIf(!existsSync(modelPath) || !existsSync(sidecarPath))('keeps the contract: shapes, unit-norm descriptors, distinctiveness in [0,1]', async () => {
+    const info = parseModelInfo(JSON.parse(readFileSync(sidecarPath, 'utf8')));
+    const m = await CoamModel.create(ort, new Uint8Array(readFileSync(modelPath)), info);
+    const w = info.multiple * 3;
+    const h = info.multiple * 2;
+    const out = await m.run(formulaImage(w, h, 1), formulaImage(info.multiple * 2, info.multiple * 4, 2));
+    await m.release();
+    expect(out.descriptorDim).toBe(info.descriptorDim);
+    expect([out.gridWidth, out.gridHeight]).toEqual([w / info.stride, h / info.stride]);
+    const n = out.gridWidth * out.gridHeight;
+    expect(out.descriptors.length).toBe(info.descriptorDim * n);
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let c = 0; c < info.descriptorDim; c++) s += out.descriptors[c * n + i] ** 2;
+      expect(Math.abs(Math.sqrt(s) - 1)).toBeLessThan(1e-3);
+      expect(out.distinctiveness[i] >= 0 && out.distinctiveness[i] <= 1).toBe(true);
+    }
   });
 });
