@@ -3,6 +3,12 @@
  * 8-point), essential matrix (8-point on K^-1-normalised points with the essential constraint
  * enforced), each inside a seeded, adaptive RANSAC, and relative pose from E by cheirality.
  *
+ * The RANSAC is LO-RANSAC with MSAC scoring: a sample that beats the best sample so far is
+ * locally optimised (least-squares refits on its inliers, plus refits of random inlier subsets),
+ * the model with the lowest truncated-quadratic cost wins, and the winner gets a final polished
+ * fit (for F and E: Levenberg-Marquardt on the Sampson error over the rank-2 / essential manifold).
+ * Without these, the linear fits bend towards the few outliers that fall inside the threshold.
+ *
  * Points are `[x, y]`; matrices are row-major `number[]` of length 9. Degenerate input (too few
  * points, all points on a line, a rank-deficient system) returns null, never throws or hangs.
  */
@@ -95,7 +101,7 @@ function triangleDegenerate(a: Point, b: Point, c: Point): boolean {
   const vx = c[0] - a[0];
   const vy = c[1] - a[1];
   const cr = Math.abs(ux * vy - uy * vx);
-  return cr <= 1e-6 * Math.hypot(ux, uy) * Math.hypot(vx, vy);
+  return cr <= 1e-6 * Math.sqrt((ux * ux + uy * uy) * (vx * vx + vy * vy));
 }
 
 /** Any three of four points collinear: such a minimal sample defines no homography. */
@@ -127,7 +133,11 @@ function hartley(pts: readonly Point[]): Normalised | null {
   mx /= n;
   my /= n;
   let md = 0;
-  for (const p of pts) md += Math.hypot(p[0] - mx, p[1] - my);
+  for (const p of pts) {
+    const dx = p[0] - mx;
+    const dy = p[1] - my;
+    md += Math.sqrt(dx * dx + dy * dy); // not Math.hypot: this runs for every RANSAC fit
+  }
   md /= n;
   if (!(md > 0) || !Number.isFinite(md)) return null;
   const s = Math.SQRT2 / md;
@@ -146,9 +156,25 @@ function hartley(pts: readonly Point[]): Normalised | null {
  */
 function solveNull9(A: Float64Array, rows: number): number[] | null {
   if (rows === 8) return nullVectorMinimal(A, 8, 9);
-  const padded = rows < 9 ? Float64Array.from({ length: 81 }, (_, k) => (k < A.length ? A[k] : 0)) : A;
-  const { x, S } = nullVector(padded, Math.max(rows, 9), 9);
-  return S[7] > 1e-10 * S[0] ? x : null;
+  if (rows <= 9) {
+    const padded = Float64Array.from({ length: 81 }, (_, k) => (k < A.length ? A[k] : 0));
+    const { x, S } = nullVector(padded, 9, 9);
+    return S[7] > 1e-10 * S[0] ? x : null;
+  }
+  // Many rows: the 9 x 9 scatter A^T A has the same right singular vectors (values squared).
+  // On Hartley-normalised data its conditioning is fine, and it costs one pass over A.
+  const M = new Float64Array(81);
+  for (let r = 0; r < rows; r++) {
+    const o = r * 9;
+    for (let i = 0; i < 9; i++) {
+      const ai = A[o + i];
+      if (ai === 0) continue;
+      for (let j = i; j < 9; j++) M[i * 9 + j] += ai * A[o + j];
+    }
+  }
+  for (let i = 0; i < 9; i++) for (let j = 0; j < i; j++) M[i * 9 + j] = M[j * 9 + i];
+  const { x, S } = nullVector(M, 9, 9);
+  return S[7] > 1e-20 * S[0] ? x : null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -206,7 +232,9 @@ function homographyError(H: readonly number[], s: Point, d: Point): number {
   if (w === 0) return Infinity;
   const u = (H[0] * x + H[1] * y + H[2]) / w;
   const v = (H[3] * x + H[4] * y + H[5]) / w;
-  const e = Math.hypot(u - d[0], v - d[1]);
+  const du = u - d[0];
+  const dv = v - d[1];
+  const e = Math.sqrt(du * du + dv * dv);
   return Number.isNaN(e) ? Infinity : e;
 }
 
@@ -418,9 +446,10 @@ function ransac(
 
   // The MSAC cost (squared errors truncated at the threshold): it prefers the model that fits
   // its inliers best over one that bends to catch a few more.
-  const cost = (M: number[]) => {
+  // `bound`: stop counting once the cost reaches it (the model has lost already).
+  const cost = (M: number[], bound = Infinity) => {
     let c = 0;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < n && c < bound; i++) {
       const e = error(M, i);
       c += e < threshold ? e * e : t2;
     }
@@ -439,9 +468,9 @@ function ransac(
   };
   // Local optimisation (LO-RANSAC): refit on the inliers while that lowers the cost.
   type Scored = { M: number[]; cost: number; m: Uint8Array; c: number };
-  const refine = (start: Scored) => {
+  const refine = (start: Scored, rounds: number) => {
     let cur = start;
-    for (let round = 0; round < 4 && cur.c >= sampleSize; round++) {
+    for (let round = 0; round < rounds && cur.c >= sampleSize; round++) {
       const M2 = fitAll(cur.m, false);
       if (!M2) break;
       const c2 = cost(M2);
@@ -456,18 +485,18 @@ function ransac(
   const innerSize = 2 * sampleSize;
   const sub = new Int32Array(innerSize);
   const optimise = (M: number[], c: number) => {
-    let top = refine({ M, cost: c, ...inliersOf(M) });
+    let top = refine({ M, cost: c, ...inliersOf(M) }, 4);
     const from = top;
     if (from.c <= innerSize) return top;
     const members: number[] = [];
     for (let i = 0; i < n; i++) if (from.m[i]) members.push(i);
-    for (let k = 0; k < 10; k++) {
+    for (let k = 0; k < 5; k++) {
       sampleDistinct(rng, members.length, innerSize, sub);
       const mask = new Uint8Array(n);
       for (let j = 0; j < innerSize; j++) mask[members[sub[j]]] = 1;
       const M2 = fitAll(mask, false);
       if (!M2) continue;
-      const r = refine({ M: M2, cost: cost(M2), ...inliersOf(M2) });
+      const r = refine({ M: M2, cost: cost(M2), ...inliersOf(M2) }, 2);
       if (r.cost < top.cost) top = r;
     }
     return top;
@@ -482,7 +511,7 @@ function ransac(
     sampleDistinct(rng, n, sampleSize, idx);
     const M = fit(idx);
     if (!M) continue;
-    const c = cost(M);
+    const c = cost(M, bestSampleCost);
     if (!(c < bestSampleCost)) continue;
     bestSampleCost = c;
     const candidate = optimise(M, c);
@@ -521,8 +550,8 @@ function masked<T>(arr: readonly T[], mask: Uint8Array): T[] {
 
 /**
  * RANSAC homography dst ~ H src: 4-point normalised DLT samples, inliers by reprojection error
- * ||H src - dst|| in the dst image (px, default 3), adaptive iteration count, final least-squares
- * refit on all inliers. Null for fewer than 4 points, collinear input, or no valid sample.
+ * ||H src - dst|| in the dst image (px, default 3), adaptive iteration count, least-squares
+ * refits on the inliers (see above). Null for fewer than 4 points, collinear input, or no valid sample.
  */
 export function ransacHomography(
   src: readonly Point[],
@@ -551,7 +580,9 @@ export function ransacHomography(
 
 /**
  * RANSAC fundamental matrix (x2^T F x1 = 0): 8-point samples, inliers by the Sampson distance
- * (px, default threshold 1.5), adaptive iteration count, final 8-point refit on all inliers.
+ * (px, default threshold 1.5; the first-order geometric error, not the symmetric epipolar distance
+ * that `metrics.symmetricEpipolarDistance` reports), adaptive iteration count, refits on the
+ * inliers and a final Sampson Levenberg-Marquardt polish (see above).
  */
 export function ransacFundamental(
   p1: readonly Point[],
