@@ -237,7 +237,7 @@ describe('coam eval', () => {
     const err = io.stderr.join('\n');
     expect(err).toMatch(/homography\/synth\/1_2: the matches file says image 1 is 999×1 but it is 128×96/);
     expect(err).toMatch(/homography\/synth\/1_3: no matches file .*counted as a failure with 0 matches/);
-    expect(io.stdout.join('\n')).toMatch(/synth\/1_3 \(missing\) +0 /);
+    expect(io.stdout.join('\n')).toMatch(/synth\/1_3 \(failed\) +0 /);
   });
 
   it('skips missing groups with a note; --limit caps pairs per group', async () => {
@@ -252,6 +252,25 @@ describe('coam eval', () => {
     expect(io.stderr.join('\n')).toMatch(/epipolar: skipped \(no epipolar\/ folder/);
     expect(io.stderr.join('\n')).toMatch(/pose: skipped/);
     expect(io.stdout.join('\n')).toMatch(/homography \(1 pairs\)/);
+  });
+});
+
+describe('coam eval with an unreadable image', () => {
+  it('fails that pair (0 matches, with a note) and evaluates the rest', async () => {
+    const dir = join(tmp, 'broken');
+    const src = join(data, 'homography', 'synth');
+    for (const name of ['a-broken', 'b-good']) {
+      mkdirSync(join(dir, 'homography', name), { recursive: true });
+      for (const f of ['1.png', '2.png', 'H_1_2']) writeFileSync(join(dir, 'homography', name, f), readFileSync(join(src, f)));
+    }
+    writeFileSync(join(dir, 'homography', 'a-broken', '2.png'), readFileSync(join(src, '2.png')).subarray(0, 100));
+    const io = capture();
+    expect(await main(['eval', dir, '--model', TINY_MODEL, '--long-side', '64', '--verbose'], io)).toBe(0);
+    expect(io.stderr.join('\n')).toMatch(/a-broken\/1_2: .*PNG is truncated.*counted as a failure with 0 matches/);
+    const text = io.stdout.join('\n');
+    expect(text).toMatch(/a-broken\/1_2 \(failed\) +0 /);
+    expect(text).toMatch(/b-good\/1_2 +[1-9]/);
+    expect(text).toMatch(/1 pair\(s\) without an estimate|2 pair\(s\) without an estimate/);
   });
 });
 

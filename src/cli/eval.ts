@@ -32,6 +32,7 @@ export const EPIPOLAR_THRESHOLDS_PX = [5, 10];
 export const POSE_THRESHOLDS_DEG = [5, 10, 20];
 export const HOMOGRAPHY_RANSAC_PX = 3;
 export const ESSENTIAL_RANSAC_PX = 1;
+const IMAGE_ERRORS = new Set(['not-an-image', 'corrupt-image', 'empty-image', 'image-too-large']);
 
 export const EVAL_OPTIONS = {
   'top-k': { type: 'string' },
@@ -220,7 +221,7 @@ export function groupTable(group: Group, summary: GroupSummary, pairs: PairRepor
   if (group === 'homography') {
     const headers = ['pair', 'matches', ...MMA_THRESHOLDS_PX.map((t) => `MMA@${t}`), 'inliers', 'corner px', ...HOMOGRAPHY_THRESHOLDS_PX.map((t) => `H<${t}px`)];
     const rows = verbose
-      ? pairs.map((p) => [p.id + (p.note ? ' (missing)' : ''), String(p.matches), ...(p.mma ?? []).map((v) => cell(v, 3)), String(p.inliers), cell(p.cornerErrorPx), ...HOMOGRAPHY_THRESHOLDS_PX.map((t) => ((p.cornerErrorPx ?? Infinity) < t ? 'yes' : 'no'))])
+      ? pairs.map((p) => [p.id + (p.note ? ' (failed)' : ''), String(p.matches), ...(p.mma ?? []).map((v) => cell(v, 3)), String(p.inliers), cell(p.cornerErrorPx), ...HOMOGRAPHY_THRESHOLDS_PX.map((t) => ((p.cornerErrorPx ?? Infinity) < t ? 'yes' : 'no'))])
       : [];
     rows.push([`mean (${s.pairs} pairs)`, cell(s.meanMatches, 1), ...s.mma.map((v) => cell(v, 3)), cell(s.meanInliers, 1), cell(s.meanCornerErrorPx), ...s.accuracy.map((v) => cell(v, 3))]);
     return formatTable(headers, rows);
@@ -228,14 +229,14 @@ export function groupTable(group: Group, summary: GroupSummary, pairs: PairRepor
   if (group === 'epipolar') {
     const headers = ['pair', 'matches', 'inliers', 'epi. dist px', ...EPIPOLAR_THRESHOLDS_PX.map((t) => `<${t}px`)];
     const rows = verbose
-      ? pairs.map((p) => [p.id + (p.note ? ' (missing)' : ''), String(p.matches), String(p.inliers), cell(p.epipolarErrorPx), ...EPIPOLAR_THRESHOLDS_PX.map((t) => ((p.epipolarErrorPx ?? Infinity) < t ? 'yes' : 'no'))])
+      ? pairs.map((p) => [p.id + (p.note ? ' (failed)' : ''), String(p.matches), String(p.inliers), cell(p.epipolarErrorPx), ...EPIPOLAR_THRESHOLDS_PX.map((t) => ((p.epipolarErrorPx ?? Infinity) < t ? 'yes' : 'no'))])
       : [];
     rows.push([`mean (${s.pairs} pairs)`, cell(s.meanMatches, 1), cell(s.meanInliers, 1), cell(s.meanEpipolarErrorPx), ...s.success.map((v) => cell(v, 3))]);
     return formatTable(headers, rows);
   }
   const headers = ['pair', 'matches', 'inliers', 'pose err °', ...POSE_THRESHOLDS_DEG.map((t) => `AUC@${t}°`)];
   const rows = verbose
-    ? pairs.map((p) => [p.id + (p.note ? ' (missing)' : ''), String(p.matches), String(p.inliers), cell(p.poseErrorDeg), '', '', ''])
+    ? pairs.map((p) => [p.id + (p.note ? ' (failed)' : ''), String(p.matches), String(p.inliers), cell(p.poseErrorDeg), '', '', ''])
     : [];
   rows.push([`all (${s.pairs} pairs)`, cell(s.meanMatches, 1), cell(s.meanInliers, 1), `med ${cell(s.medianPoseErrorDeg)}`, ...s.auc.map((v) => cell(v, 3))]);
   return formatTable(headers, rows);
@@ -287,8 +288,19 @@ export async function evaluate(dataDirArg: string, opts: EvalOptions, io: Io): P
         let pairMs: number | undefined;
         if (model) {
           const t0 = performance.now();
-          const a = readImage(pair.pathA);
-          const b = readImage(pair.pathB);
+          let a: ReturnType<typeof readImage>;
+          let b: ReturnType<typeof readImage>;
+          try {
+            a = readImage(pair.pathA);
+            b = readImage(pair.pathB);
+          } catch (e) {
+            // An unreadable image fails this pair, not the whole evaluation.
+            if (!(e instanceof CoamError) || !IMAGE_ERRORS.has(e.code)) throw e;
+            note = e.message;
+            io.err(`note: ${group}/${pair.id}: ${note}; counted as a failure with 0 matches`);
+            reports.push({ ...scorePair(pair, [], { width: 1, height: 1 }, opts.topK), imageA: relative(dataDir, pair.pathA), imageB: relative(dataDir, pair.pathB), note });
+            continue;
+          }
           const result = await matchPair(model, a.raster, b.raster, { longSide, conditioning: opts.selfCondition ? 'self' : 'pair' });
           pairMs = performance.now() - t0;
           modelMs = result.timings.passABMs + result.timings.passBAMs;
@@ -319,11 +331,13 @@ export async function evaluate(dataDirArg: string, opts: EvalOptions, io: Io): P
             } catch (e) {
               if (!(e instanceof CoamError)) throw e;
               note = e.message;
+              matches = [];
             }
           }
           if (note) io.err(`note: ${group}/${pair.id}: ${note}; counted as a failure with 0 matches`);
         }
-        sizeA ??= imageSize(new Uint8Array(readFileSync(pair.pathA)));
+        // Only a homography estimate needs image 1's size; with no matches there is none.
+        sizeA ??= matches.length > 0 ? imageSize(new Uint8Array(readFileSync(pair.pathA))) : { width: 1, height: 1 };
         const scored = scorePair(pair, matches, sizeA, opts.topK);
         reports.push({
           ...scored,
