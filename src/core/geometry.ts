@@ -321,14 +321,21 @@ function sampsonResiduals(M: readonly number[], p1: readonly Point[], p2: readon
  * 5 dof plus one gauge freedom the damping absorbs). The linear 8-point minimises an algebraic
  * error and, for E, the projection onto the manifold is not a fit at all; this is the fit.
  */
-function refineSampson(M0: readonly number[], p1: readonly Point[], p2: readonly Point[], essential: boolean, iterations = 10): number[] {
+function refineSampson(
+  M0: readonly number[],
+  p1: readonly Point[],
+  p2: readonly Point[],
+  essential: boolean,
+  iterations = 10,
+): number[] {
   const n = p1.length;
   const init = svd3(M0);
   let U = det3(init.U) < 0 ? init.U.map((v) => -v) : init.U;
   let V = det3(init.V) < 0 ? init.V.map((v) => -v) : init.V;
   let s = essential || !(init.S[0] > 0) ? 1 : init.S[1] / init.S[0];
   const np = essential ? 6 : 7;
-  const build = (u: readonly number[], v: readonly number[], sv: number) => mul3(mul3(u, [1, 0, 0, 0, sv, 0, 0, 0, 0]), transpose3(v));
+  const build = (u: readonly number[], v: readonly number[], sv: number) =>
+    mul3(mul3(u, [1, 0, 0, 0, sv, 0, 0, 0, 0]), transpose3(v));
   const apply = (delta: readonly number[]) => ({
     U: mul3(U, rodrigues(delta.slice(0, 3))),
     V: mul3(V, rodrigues(delta.slice(3, 6))),
@@ -393,7 +400,8 @@ function refineSampson(M0: readonly number[], p1: readonly Point[], p2: readonly
 
 /**
  * Normalised 8-point algorithm (Hartley 1997) with rank-2 enforcement: x2^T F x1 = 0.
- * For n > 8: linear least squares, then Levenberg-Marquardt on the Sampson error. Unit Frobenius norm; null if degenerate.
+ * For n > 8: linear least squares, then Levenberg-Marquardt on the Sampson error.
+ * Unit Frobenius norm; null if degenerate.
  */
 export function estimateFundamental(p1: readonly Point[], p2: readonly Point[]): number[] | null {
   const F = eightPoint(p1, p2);

@@ -328,8 +328,17 @@ function dotsModuleBytes(): Uint8Array<ArrayBuffer> {
   const [a, b, s, rows, nb, d] = [0, 1, 2, 3, 4, 5];
   const [i, j, k, pa, pb, pb1, pb2, pb3, rowBytes, addr] = [6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
   const [acc0, acc1, acc2, acc3, va] = [16, 17, 18, 19, 20];
-  const mac = (acc: number, p: number) => [...get(acc), ...get(va), ...get(p), ...get(k), ADD, ...load, ...F4_MUL, ...F4_ADD, ...set(acc)];
-  const hsum = (acc: number) => [...get(acc), ...lane(0), ...get(acc), ...lane(1), F32_ADD, ...get(acc), ...lane(2), F32_ADD, ...get(acc), ...lane(3), F32_ADD];
+  // acc += va * B[p + k]
+  const mac = (acc: number, p: number) => [
+    ...get(acc), ...get(va), ...get(p), ...get(k), ADD, ...load, ...F4_MUL, ...F4_ADD, ...set(acc),
+  ];
+  // ((lane0 + lane1) + lane2) + lane3
+  const hsum = (acc: number) => [
+    ...get(acc), ...lane(0),
+    ...get(acc), ...lane(1), F32_ADD,
+    ...get(acc), ...lane(2), F32_ADD,
+    ...get(acc), ...lane(3), F32_ADD,
+  ];
   const store = (acc: number, offset: number) => [...get(addr), ...hsum(acc), F32_STORE, 2, offset];
   const code = [
     ...get(d), ...i32(2), SHL, ...set(rowBytes),
@@ -339,7 +348,9 @@ function dotsModuleBytes(): Uint8Array<ArrayBuffer> {
     ...i32(0), ...set(j), ...get(b), ...set(pb),
     ...BLOCK, ...LOOP,
     ...get(j), ...get(nb), GE_U, BR_IF, 1,
-    ...get(pb), ...get(rowBytes), ADD, ...tee(pb1), ...get(rowBytes), ADD, ...tee(pb2), ...get(rowBytes), ADD, ...set(pb3),
+    ...get(pb), ...get(rowBytes), ADD, ...tee(pb1),
+    ...get(rowBytes), ADD, ...tee(pb2),
+    ...get(rowBytes), ADD, ...set(pb3),
     ...zero, ...set(acc0), ...zero, ...set(acc1), ...zero, ...set(acc2), ...zero, ...set(acc3),
     ...i32(0), ...set(k),
     ...BLOCK, ...LOOP,
