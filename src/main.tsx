@@ -11,6 +11,12 @@ import './ui/app.css';
 const debug = {
   frames: 0,
   lastFrameAt: 0,
+  /** performance.now() when the first matches arrived (page load → first matches). */
+  firstResultAt: 0,
+  /** When the model, the images and the first run became ready (ms after navigation). */
+  get marks() {
+    return { ...marks };
+  },
   get inferenceRuns() {
     return useCoam.getState().inferenceRuns;
   },
@@ -26,7 +32,30 @@ const debug = {
     };
   },
   probe: probeBackend,
+  /** Benchmark only: tile the current matches up to n lines (to time the renderer with many lines). */
+  tileMatches(n: number) {
+    const r = useCoam.getState().result;
+    if (!r || r.matches.length === 0) return 0;
+    const matches = Array.from({ length: n }, (_, i) => {
+      const m = r.matches[i % r.matches.length];
+      const j = Math.floor(i / r.matches.length);
+      return { ...m, xyA: [m.xyA[0] + j, m.xyA[1]] as [number, number], score: m.score * (1 - i / (4 * n)) };
+    });
+    useCoam.setState({ result: { ...r, matches } });
+    return n;
+  },
 };
+const marks: Record<string, number> = {};
+const unsubscribeFirst = useCoam.subscribe((s) => {
+  const now = performance.now();
+  if (s.model.status === 'ready') marks.modelReady ??= now;
+  if (s.images.A?.status === 'ready' && s.images.B?.status === 'ready') marks.imagesReady ??= now;
+  if (s.run.status === 'running') marks.runStarted ??= now;
+  if (s.result && !debug.firstResultAt) {
+    debug.firstResultAt = now;
+    unsubscribeFirst();
+  }
+});
 (window as unknown as { __coamDebug: typeof debug }).__coamDebug = debug;
 
 start(parseUrlSettings(location.search));

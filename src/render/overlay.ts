@@ -53,6 +53,24 @@ const WARP_FRAGMENT = /* glsl */ `
   }
 `;
 
+let software: boolean | null = null;
+
+/** True when WebGL runs on a CPU rasteriser (SwiftShader, llvmpipe): headless browsers, VMs. */
+function softwareGl(): boolean {
+  if (software === null) {
+    try {
+      const gl = document.createElement('canvas').getContext('webgl2');
+      const ext = gl?.getExtension('WEBGL_debug_renderer_info');
+      const name = gl && ext ? String(gl.getParameter(ext.UNMASKED_RENDERER_WEBGL)) : '';
+      software = /swiftshader|llvmpipe|software|softpipe/i.test(name);
+      gl?.getExtension('WEBGL_lose_context')?.loseContext();
+    } catch {
+      software = false;
+    }
+  }
+  return software;
+}
+
 export class MatchOverlay {
   readonly renderer: THREE.WebGLRenderer;
   private readonly scene = new THREE.Scene();
@@ -75,7 +93,8 @@ export class MatchOverlay {
   onFrame: (() => void) | null = null;
 
   constructor(readonly canvas: HTMLCanvasElement) {
-    this.renderer = new THREE.WebGLRenderer({ canvas, antialias: true, alpha: true, preserveDrawingBuffer: true });
+    // MSAA keeps thin lines smooth; on a software rasteriser it only costs frame time.
+    this.renderer = new THREE.WebGLRenderer({ canvas, antialias: !softwareGl(), alpha: true, preserveDrawingBuffer: false });
     this.renderer.setPixelRatio(Math.min(2, globalThis.devicePixelRatio || 1));
     this.renderer.setClearColor(0x000000, 0);
     const mkPlane = (z: number, transparent: boolean) => {

@@ -17,6 +17,7 @@ let worker: Worker | null = null;
 let imageCounter = 0;
 let requestCounter = 0;
 let preferBackend: BackendName | 'auto' = 'auto';
+let wasmThreadCount = 0;
 const probes = new Map<number, (m: FromWorker & { type: 'probe' }) => void>();
 
 function send(msg: ToWorker, transfer: Transferable[] = []): void {
@@ -234,7 +235,7 @@ export function rerun(): void {
 export function loadModel(source: ModelSource): void {
   useCoam.setState((s) => ({ model: { ...s.model, status: 'loading', label: source.label }, progress: { stage: 'download', fraction: 0 } }));
   send(
-    { type: 'load-model', source, fallbackInfo: bundledInfo as unknown as ModelInfo, prefer: preferBackend },
+    { type: 'load-model', source, fallbackInfo: bundledInfo as unknown as ModelInfo, prefer: preferBackend, threads: wasmThreadCount },
     source.kind === 'bytes' ? [source.bytes] : [],
   );
 }
@@ -300,6 +301,7 @@ export function probeBackend(backend: BackendName, size: number): Promise<FromWo
 /** Applies URL parameters and starts loading the model and any images named there. */
 export function start(url: UrlSettings): void {
   preferBackend = url.backend ?? 'auto';
+  wasmThreadCount = url.threads ?? 0;
   useCoam.setState((s) => ({
     k: url.k ?? s.k,
     layout: url.layout ?? s.layout,

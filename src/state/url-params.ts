@@ -28,6 +28,8 @@ export interface UrlSettings {
   model?: ImageRef;
   backend?: BackendName;
   longSide?: number;
+  /** WASM threads (0 or absent: automatic). */
+  threads?: number;
   /** Problems with the parameters, shown to the user as plain text. */
   warnings: string[];
 }
@@ -105,6 +107,8 @@ export function parseUrlSettings(search: string, base?: string): UrlSettings {
     if (Number.isFinite(n) && n >= 32 && n <= 2048) out.longSide = Math.round(n);
     else warnings.push('Parameter "longSide" must be between 32 and 2048; ignored.');
   }
+  const threads = Number(p.get('threads'));
+  if (Number.isInteger(threads) && threads >= 1 && threads <= 16) out.threads = threads;
   const model = p.get('model');
   if (model !== null) {
     const ref = resolveSource(model, base);

@@ -10,7 +10,7 @@ import { decodeImage, prepareImage } from '../core/image';
 import { CoamModel, inferModelInfo, parseModelInfo } from '../core/model';
 import { matchPair } from '../core/pipeline';
 import { ransacFundamental, ransacHomography } from '../core/geometry';
-import { loadOrt, wasmThreads, webgpuUnavailableReason } from './ort-loader';
+import { loadOrt, requestThreads, wasmThreads, webgpuUnavailableReason } from './ort-loader';
 import type { BackendName, FromWorker, ModelSource, ToWorker } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -176,6 +176,7 @@ async function probe(requestId: number, backend: BackendName, size: number): Pro
 async function handle(msg: ToWorker): Promise<void> {
   switch (msg.type) {
     case 'load-model': {
+      if (msg.threads) requestThreads(msg.threads);
       loading = loadModel(msg.source, msg.fallbackInfo, msg.prefer);
       try {
         await loading;
@@ -258,9 +259,12 @@ async function handle(msg: ToWorker): Promise<void> {
   }
 }
 
-// Messages are handled one at a time, in order: a run never overlaps a model swap.
+// Model loads, runs and probes are handled one at a time, in order: a run never overlaps a model
+// swap. Decoding is synchronous and independent of the model, so it runs as soon as it arrives
+// (between the awaits of a model load): images are ready when the model is.
 let queue: Promise<void> = Promise.resolve();
 self.onmessage = (event: MessageEvent<ToWorker>) => {
   const msg = event.data;
-  queue = queue.then(() => handle(msg));
+  if (msg.type === 'decode' || msg.type === 'forget') void handle(msg);
+  else queue = queue.then(() => handle(msg));
 };

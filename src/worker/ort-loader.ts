@@ -13,10 +13,18 @@ import mjsGpuUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
 
 const loaded = new Map<BackendName, Promise<OrtModule>>();
 
-/** Threads for the WASM backend: several only when SharedArrayBuffer is allowed. */
+let requestedThreads = 0;
+
+/** Set before the first load (the `threads` URL parameter); 0 means automatic. */
+export function requestThreads(n: number): void {
+  requestedThreads = Math.max(0, Math.min(16, Math.floor(n)));
+}
+
+/** Threads for the WASM backend: several only when SharedArrayBuffer is allowed (cross-origin isolated). */
 export function wasmThreads(): number {
   const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
   if (!isolated) return 1;
+  if (requestedThreads > 0) return requestedThreads;
   const cores = (globalThis.navigator?.hardwareConcurrency as number | undefined) ?? 2;
   return Math.max(1, Math.min(4, cores));
 }

@@ -16,7 +16,7 @@ export type ModelSource =
   | { kind: 'bytes'; bytes: ArrayBuffer; info?: unknown; label: string };
 
 export type ToWorker =
-  | { type: 'load-model'; source: ModelSource; fallbackInfo: ModelInfo; prefer: BackendName | 'auto' }
+  | { type: 'load-model'; source: ModelSource; fallbackInfo: ModelInfo; prefer: BackendName | 'auto'; threads?: number }
   /** Decode an image once; later runs refer to it by id. */
   | { type: 'decode'; imageId: string; bytes: ArrayBuffer }
   | { type: 'forget'; imageId: string }
