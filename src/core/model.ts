@@ -131,11 +131,13 @@ async function openSession(
   ort: OrtModule,
   model: Uint8Array | string,
   executionProviders: string[],
+  quiet = false,
 ): Promise<{ session: OrtTypes.InferenceSession; backend: string; fallbacks: Array<{ backend: string; reason: string }> }> {
   const fallbacks: Array<{ backend: string; reason: string }> = [];
   for (const ep of executionProviders) {
     try {
-      const opts = { executionProviders: [ep], graphOptimizationLevel: 'all' as const };
+      // quiet: probing runs that are expected to fail should not print ORT's kernel errors.
+      const opts = { executionProviders: [ep], graphOptimizationLevel: 'all' as const, ...(quiet ? { logSeverityLevel: 4 as const } : {}) };
       const session =
         typeof model === 'string'
           ? await ort.InferenceSession.create(model, opts)
@@ -348,7 +350,7 @@ export interface InferOptions extends CreateOptions {
  * The returned info is lenient (name/version/training are placeholders).
  */
 export async function inferModelInfo(ort: OrtModule, model: Uint8Array | string, options: InferOptions = {}): Promise<ModelInfo> {
-  const { session } = await openSession(ort, model, options.executionProviders ?? ['wasm']);
+  const { session } = await openSession(ort, model, options.executionProviders ?? ['wasm'], true);
   try {
     checkSessionContract(session, null);
     const reasons: string[] = [];
@@ -362,7 +364,7 @@ export async function inferModelInfo(ort: OrtModule, model: Uint8Array | string,
       };
       let out: OrtTypes.InferenceSession.ReturnType;
       try {
-        out = await session.run({ image: input(h, w, 0), condition: input(h, w, 3) });
+        out = await session.run({ image: input(h, w, 0), condition: input(h, w, 3) }, { logSeverityLevel: 4 });
       } catch (e) {
         reasons.push(`${w}×${h}: ${describe(e)}`);
         continue;
