@@ -212,3 +212,13 @@ describe('the committed model (models/coam.onnx + models/coam.json) through Coam
     }
   });
 });
+
+describe('inferModelInfo on the committed model', () => {
+  const modelPath = join(__dirname, '..', '..', 'models', 'coam.onnx');
+  const sidecarPath = join(__dirname, '..', '..', 'models', 'coam.json');
+  it.skipIf(!existsSync(modelPath) || !existsSync(sidecarPath))('probes the same stride, descriptorDim and multiple as its sidecar says', async () => {
+    const info = parseModelInfo(JSON.parse(readFileSync(sidecarPath, 'utf8')));
+    const probed = await inferModelInfo(ort, new Uint8Array(readFileSync(modelPath)));
+    expect([probed.stride, probed.descriptorDim, probed.multiple]).toEqual([info.stride, info.descriptorDim, info.multiple]);
+  });
+});
