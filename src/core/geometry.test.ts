@@ -8,6 +8,7 @@ import {
   estimateFundamental,
   estimateHomography,
   fundamentalFromEssential,
+  refineHomography,
   isCollinear,
   normalizePoints,
   ransacEssential,
@@ -114,6 +115,26 @@ describe('estimateHomography (normalised DLT)', () => {
   });
 });
 
+describe('refineHomography', () => {
+  it('lowers the reprojection error of the DLT on noisy points and keeps H[8] = 1', () => {
+    const { src, dst } = homographyMatches(4, 60, 0, 1.0);
+    const dlt = estimateHomography(src, dst)!;
+    const refined = refineHomography(dlt, src, dst);
+    const sse = (Hm: number[]) =>
+      src.reduce((acc, p, i) => {
+        const q = applyHomography(Hm, p);
+        return acc + (q[0] - dst[i][0]) ** 2 + (q[1] - dst[i][1]) ** 2;
+      }, 0);
+    expect(sse(refined)).toBeLessThan(sse(dlt));
+    expect(refined[8]).toBe(1);
+    expect(cornerError(refined, H_GT, W, H)).toBeLessThan(1);
+    // Noise-free: nothing to improve, the start comes back (to rounding).
+    const exact = homographyMatches(5, 20, 0, 0);
+    const h0 = estimateHomography(exact.src, exact.dst)!;
+    refineHomography(h0, exact.src, exact.dst).forEach((v, k) => expect(v).toBeCloseTo(h0[k], 9));
+  });
+});
+
 describe('ransacHomography', () => {
   it('recovers a known H from matches with 50% outliers (corner error < 0.5 px)', () => {
     const { src, dst } = homographyMatches(1, 200, 200);
@@ -166,20 +187,20 @@ describe('fundamental matrix', () => {
   });
 
   it('RANSAC recovers a known F with 50% outliers', () => {
-    const { p1, p2, clean } = sceneMatches(7, 200, 200);
+    const { p1, p2, clean } = sceneMatches(7, 150, 150);
     const r = ransacFundamental(p1, p2, { seed: 1 })!;
     expect(r).not.toBeNull();
     const d = symmetricEpipolarDistance(r.F, clean);
     const meanD = d.reduce((s, x) => s + x, 0) / d.length;
     expect(meanD).toBeLessThan(0.5);
     let trueIn = 0;
-    for (let i = 0; i < 200; i++) trueIn += r.inliers[i];
-    expect(trueIn / 200).toBeGreaterThan(0.9);
+    for (let i = 0; i < 150; i++) trueIn += r.inliers[i];
+    expect(trueIn / 150).toBeGreaterThan(0.9);
     let falseIn = 0;
-    for (let i = 200; i < 400; i++) falseIn += r.inliers[i];
-    expect(falseIn).toBeLessThan(20);
+    for (let i = 150; i < 300; i++) falseIn += r.inliers[i];
+    expect(falseIn).toBeLessThan(15);
     // The threshold is on the Sampson distance.
-    for (let i = 0; i < 400; i++) {
+    for (let i = 0; i < 300; i++) {
       expect(r.inliers[i] === 1).toBe(sampsonDistance(r.F, p1[i][0], p1[i][1], p2[i][0], p2[i][1]) < 1.5);
     }
   });
@@ -221,14 +242,14 @@ describe('essential matrix and pose', () => {
   });
 
   it('RANSAC essential + recoverPose on a synthetic scene with 50% outliers', () => {
-    const { p1, p2 } = sceneMatches(11, 200, 200);
+    const { p1, p2 } = sceneMatches(11, 120, 120);
     const n1 = normalizePoints(p1, K);
     const n2 = normalizePoints(p2, K);
     const r = ransacEssential(n1, n2, { threshold: 1.5 / 500, seed: 2 })!;
     expect(r).not.toBeNull();
     let trueIn = 0;
-    for (let i = 0; i < 200; i++) trueIn += r.inliers[i];
-    expect(trueIn / 200).toBeGreaterThan(0.9);
+    for (let i = 0; i < 120; i++) trueIn += r.inliers[i];
+    expect(trueIn / 120).toBeGreaterThan(0.9);
     const { R, t } = recoverPose(r.E, n1, n2, r.inliers);
     expect(rotationAngleDeg(R, R_GT)).toBeLessThan(1);
     expect(translationAngleDeg(t, T_GT)).toBeLessThan(2);

@@ -225,6 +225,74 @@ export function estimateHomography(src: readonly Point[], dst: readonly Point[])
   return H.map((v) => v * s);
 }
 
+/**
+ * Levenberg-Marquardt on the reprojection error in the dst image, sum ||H src - dst||^2 (the
+ * maximum-likelihood fit when only dst is noisy, and what the RANSAC inlier test measures),
+ * from an initial H with H[8] = 1, which stays fixed. Returns the start if it cannot improve.
+ */
+export function refineHomography(H0: readonly number[], src: readonly Point[], dst: readonly Point[], iterations = 10): number[] {
+  const n = Math.min(src.length, dst.length);
+  if (n < 4 || !(Math.abs(H0[8]) > 0)) return H0.slice();
+  let h = H0.map((v) => v / H0[8]);
+  const residualCost = (H: readonly number[]) => {
+    let c = 0;
+    for (let i = 0; i < n; i++) {
+      const e = homographyError(H, src[i], dst[i]);
+      c += e * e;
+    }
+    return c;
+  };
+  let cost = residualCost(h);
+  if (!Number.isFinite(cost)) return H0.slice();
+  let lambda = 1e-3;
+  for (let it = 0; it < iterations && cost > 0; it++) {
+    const JtJ = new Float64Array(64);
+    const Jtr = new Array<number>(8).fill(0);
+    const ju = new Array<number>(8);
+    const jv = new Array<number>(8);
+    for (let i = 0; i < n; i++) {
+      const [x, y] = src[i];
+      const w = h[6] * x + h[7] * y + 1;
+      if (w === 0) continue;
+      const u = (h[0] * x + h[1] * y + h[2]) / w;
+      const v = (h[3] * x + h[4] * y + h[5]) / w;
+      const ru = u - dst[i][0];
+      const rv = v - dst[i][1];
+      ju[0] = x / w; ju[1] = y / w; ju[2] = 1 / w; ju[3] = 0; ju[4] = 0; ju[5] = 0;
+      ju[6] = (-u * x) / w; ju[7] = (-u * y) / w;
+      jv[0] = 0; jv[1] = 0; jv[2] = 0; jv[3] = x / w; jv[4] = y / w; jv[5] = 1 / w;
+      jv[6] = (-v * x) / w; jv[7] = (-v * y) / w;
+      for (let a = 0; a < 8; a++) {
+        Jtr[a] -= ju[a] * ru + jv[a] * rv;
+        for (let b = a; b < 8; b++) JtJ[a * 8 + b] += ju[a] * ju[b] + jv[a] * jv[b];
+      }
+    }
+    for (let a = 0; a < 8; a++) for (let b = 0; b < a; b++) JtJ[a * 8 + b] = JtJ[b * 8 + a];
+    let improved = false;
+    for (let attempt = 0; attempt < 8 && !improved; attempt++) {
+      const A = Float64Array.from(JtJ);
+      for (let a = 0; a < 8; a++) A[a * 9] += lambda * (JtJ[a * 9] + 1e-12);
+      const delta = solveLinear(A, Jtr, 8);
+      if (!delta || !delta.every(Number.isFinite)) {
+        lambda *= 10;
+        continue;
+      }
+      const next = h.map((v, k) => (k < 8 ? v + delta[k] : 1));
+      const c = residualCost(next);
+      if (c < cost) {
+        const gain = cost - c;
+        h = next;
+        cost = c;
+        lambda = Math.max(lambda / 10, 1e-12);
+        improved = true;
+        if (gain < 1e-10 * cost) it = iterations;
+      } else lambda *= 10;
+    }
+    if (!improved) break;
+  }
+  return h;
+}
+
 function homographyError(H: readonly number[], s: Point, d: Point): number {
   const x = s[0];
   const y = s[1];
@@ -261,7 +329,7 @@ export function sampsonDistance(F: readonly number[], x1: number, y1: number, x2
  * The 8-point solution on Hartley-normalised points with rank 2 enforced, denormalised, unit
  * Frobenius norm.
  */
-function eightPoint(p1: readonly Point[], p2: readonly Point[]): Mat3 | null {
+function eightPoint(p1: readonly Point[], p2: readonly Point[], rank2 = true): Mat3 | null {
   const n = p1.length;
   if (n < 8 || p2.length !== n || !allFinite(p1) || !allFinite(p2)) return null;
   if (isCollinear(p1) || isCollinear(p2)) return null;
@@ -287,9 +355,13 @@ function eightPoint(p1: readonly Point[], p2: readonly Point[]): Mat3 | null {
   }
   const f = solveNull9(A, n);
   if (!f) return null;
-  // Rank 2 in the normalised frame (where it is well conditioned), then back.
-  const { U, S: s, V } = svd3(f);
-  const Fn = mul3(mul3(U, [s[0], 0, 0, 0, s[1], 0, 0, 0, 0]), transpose3(V));
+  // Rank 2 in the normalised frame (where it is well conditioned), then back. Skipped when the
+  // caller projects onto the essential manifold anyway.
+  let Fn: Mat3 = f;
+  if (rank2) {
+    const { U, S: s, V } = svd3(f);
+    Fn = mul3(mul3(U, [s[0], 0, 0, 0, s[1], 0, 0, 0, 0]), transpose3(V));
+  }
   const F = mul3(mul3(transpose3(b.T), Fn), a.T);
   const norm = frobenius(F);
   if (!(norm > 0) || !Number.isFinite(norm)) return null;
@@ -421,10 +493,10 @@ export function enforceEssential(E: readonly number[]): number[] {
  * the Sampson error over that manifold. Unit Frobenius norm; null if degenerate.
  */
 export function estimateEssential(p1n: readonly Point[], p2n: readonly Point[]): number[] | null {
-  const F = eightPoint(p1n, p2n);
+  const F = eightPoint(p1n, p2n, false);
   if (!F) return null;
-  const E = enforceEssential(F);
-  return p1n.length === 8 ? E : refineSampson(E, p1n, p2n, true);
+  // refineSampson starts from the projection of F onto the manifold.
+  return p1n.length === 8 ? enforceEssential(F) : refineSampson(F, p1n, p2n, true);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -559,7 +631,7 @@ function masked<T>(arr: readonly T[], mask: Uint8Array): T[] {
 /**
  * RANSAC homography dst ~ H src: 4-point normalised DLT samples, inliers by reprojection error
  * ||H src - dst|| in the dst image (px, default 3), adaptive iteration count, least-squares
- * refits on the inliers (see above). Null for fewer than 4 points, collinear input, or no valid sample.
+ * refits on the inliers and a final Levenberg-Marquardt polish of that error (see above). Null for fewer than 4 points, collinear input, or no valid sample.
  */
 export function ransacHomography(
   src: readonly Point[],
@@ -578,7 +650,12 @@ export function ransacHomography(
       if (quadDegenerate(s) || quadDegenerate(d)) return null;
       return estimateHomography(s, d);
     },
-    (m) => estimateHomography(masked(src, m), masked(dst, m)),
+    (m, polish) => {
+      const s = masked(src, m);
+      const d = masked(dst, m);
+      const H = estimateHomography(s, d);
+      return H && polish ? refineHomography(H, s, d) : H;
+    },
     (H, i) => homographyError(H, src[i], dst[i]),
     opts,
     3,
@@ -639,14 +716,14 @@ export function ransacEssential(
     (idx) => {
       const s1 = pick(p1n, idx);
       const s2 = pick(p2n, idx);
-      const F = eightPoint(s1, s2);
-      return F ? refineSampson(enforceEssential(F), s1, s2, true, 2) : null;
+      const F = eightPoint(s1, s2, false);
+      return F ? refineSampson(F, s1, s2, true, 2) : null;
     },
     (m, polish) => {
       const q1 = masked(p1n, m);
       const q2 = masked(p2n, m);
       if (polish) return estimateEssential(q1, q2);
-      const F = eightPoint(q1, q2);
+      const F = eightPoint(q1, q2, false);
       return F ? enforceEssential(F) : null;
     },
     (E, i) => sampsonDistance(E, p1n[i][0], p1n[i][1], p2n[i][0], p2n[i][1]),
