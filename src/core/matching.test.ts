@@ -262,6 +262,21 @@ describe('matchDense and topK', () => {
   it('is deterministic', () => {
     expect(matchDense(A, B, opts)).toEqual(matches);
   });
+
+  it('gives no matches for an empty grid or when nothing passes the threshold', () => {
+    const empty: DenseOutput = { ...A, descriptors: new Float32Array(0), distinctiveness: new Float32Array(0), gridWidth: 0, gridHeight: 0 };
+    expect(matchDense(empty, B, opts)).toEqual([]);
+    expect(matchDense(A, B, { ...opts, minDistinctiveness: 2 })).toEqual([]);
+  });
+
+  it('an image matched with itself gives the identity on the candidates, similarity 1', () => {
+    const self = matchDense(A, A, { maxCandidates: 50, nmsRadius: 1, minDistinctiveness: 0 });
+    expect(self.length).toBe(selectCandidates(A, { maxCandidates: 50, nmsRadius: 1, minDistinctiveness: 0 }).length);
+    self.forEach((m) => {
+      expect(m.cellB).toBe(m.cellA);
+      expect(m.similarity).toBeCloseTo(1, 5);
+    });
+  });
 });
 
 describe('cells and pixels', () => {
