@@ -8,7 +8,7 @@ import type { ModelInfo } from '../core/types';
 import type { BackendName, FromWorker, ModelSource, Slot, ToWorker } from '../worker/protocol';
 import { SAMPLE_PAIRS, sampleUrl } from './samples';
 import { currentGeometry, shownCount } from './derived';
-import { notify, useCoam, type CoamState } from './store';
+import { clearNotices, notify, useCoam, type CoamState } from './store';
 import type { ImageRef, UrlSettings } from './url-params';
 
 const DEFAULT_LONG_SIDE = 640;
@@ -81,6 +81,7 @@ function onWorkerMessage(msg: FromWorker): void {
         // A new model invalidates the old result.
         run: { status: 'idle', runId: s.run.runId },
       });
+      clearNotices('model');
       maybeRun();
       return;
     case 'decoded': {
@@ -90,12 +91,14 @@ function onWorkerMessage(msg: FromWorker): void {
       useCoam.setState({
         images: { ...s.images, [slot]: { ...entry, status: 'ready', width: msg.width, height: msg.height } },
       });
+      clearNotices(`image ${slot}`);
       maybeRun();
       return;
     }
     case 'result': {
       if (msg.runId !== s.run.runId) return;
       useCoam.setState({ result: msg.result, run: { ...s.run, status: 'done' }, progress: null, geometry: null, inspect: null });
+      clearNotices('run');
       return;
     }
     case 'geometry': {
@@ -119,17 +122,17 @@ function onWorkerMessage(msg: FromWorker): void {
         const entry = s.images[slot]!;
         entry.bitmap?.close();
         useCoam.setState({ images: { ...s.images, [slot]: { ...entry, status: 'error', error: text, bitmap: null } } });
-        notify('error', `Image ${slot} (${entry.name}): ${text}`);
+        notify('error', `Image ${slot} (${entry.name}): ${text}`, `image ${slot}`);
       } else if (msg.scope === 'model') {
         useCoam.setState({ model: { ...s.model, status: s.model.info ? 'ready' : 'error' }, progress: null });
-        notify('error', `Model: ${text}`);
+        notify('error', `Model: ${text}`, 'model');
       } else if (msg.scope === 'run') {
         if (msg.runId !== s.run.runId) return;
         useCoam.setState({ run: { ...s.run, status: 'error' }, progress: null });
-        notify('error', `Matching failed: ${text}`);
+        notify('error', `Matching failed: ${text}`, 'run');
       } else if (msg.scope === 'geometry') {
         pendingGeometry = null;
-        notify('error', `RANSAC: ${text}`);
+        notify('error', `RANSAC: ${text}`, 'geometry');
       }
       return;
     }
@@ -172,12 +175,12 @@ export async function setImage(slot: Slot, blob: Blob, name: string, shareRef?: 
   }
   useCoam.setState({
     images: { ...s.images, [slot]: { id, name, shareRef, status: 'decoding', bitmap: null, width: 0, height: 0 } },
-    result: s.result,
+    ...staleResult(s),
   });
   const bytes = await blob.arrayBuffer();
   send({ type: 'decode', imageId: id, bytes }, [bytes]);
   try {
-    const bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image' });
+    const bitmap = await displayBitmap(blob);
     const cur = useCoam.getState().images[slot];
     if (cur?.id === id && cur.status !== 'error') useCoam.setState({ images: { ...useCoam.getState().images, [slot]: { ...cur, bitmap } } });
     else bitmap.close();
@@ -186,13 +189,30 @@ export async function setImage(slot: Slot, blob: Blob, name: string, shareRef?: 
   }
 }
 
+/** Longest side of the display copy: sharp on any screen, and within every GPU's texture limit. */
+const DISPLAY_MAX_SIDE = 4096;
+
+async function displayBitmap(blob: Blob): Promise<ImageBitmap> {
+  const full = await createImageBitmap(blob, { imageOrientation: 'from-image' });
+  const long = Math.max(full.width, full.height);
+  if (long <= DISPLAY_MAX_SIDE) return full;
+  const f = DISPLAY_MAX_SIDE / long;
+  const small = await createImageBitmap(full, {
+    resizeWidth: Math.max(1, Math.round(full.width * f)),
+    resizeHeight: Math.max(1, Math.round(full.height * f)),
+    resizeQuality: 'high',
+  });
+  full.close();
+  return small;
+}
+
 export async function setImageFromUrl(slot: Slot, ref: ImageRef): Promise<void> {
   try {
     const r = await fetch(ref.url);
     if (!r.ok) throw new Error(`HTTP ${r.status}`);
     await setImage(slot, await r.blob(), ref.name, ref.shareRef);
   } catch (e) {
-    notify('error', `Image ${slot} (${ref.name}) could not be fetched: ${(e as Error).message}`);
+    notify('error', `Image ${slot} (${ref.name}) could not be fetched: ${(e as Error).message}`, `image ${slot}`);
   }
 }
 
@@ -219,8 +239,13 @@ export function loadSample(pairId: string): void {
 
 export function swapImages(): void {
   const s = useCoam.getState();
-  useCoam.setState({ images: { A: s.images.B, B: s.images.A }, inspect: null });
+  useCoam.setState({ images: { A: s.images.B, B: s.images.A }, ...staleResult(s) });
   maybeRun();
+}
+
+/** New inputs: the old lines must not be drawn over them, and a run still in flight is ignored. */
+function staleResult(s: CoamState): Partial<CoamState> {
+  return { result: null, geometry: null, inspect: null, progress: null, run: { status: 'idle', runId: s.run.runId + 1 } };
 }
 
 export function setConditioning(conditioning: CoamState['conditioning']): void {
@@ -254,7 +279,7 @@ export async function loadModelFiles(files: File[]): Promise<void> {
     try {
       info = JSON.parse(await json.text());
     } catch {
-      notify('error', `Model: the sidecar ${json.name} is not valid JSON.`);
+      notify('error', `Model: the sidecar ${json.name} is not valid JSON.`, 'model');
       return;
     }
   }

@@ -29,6 +29,8 @@ export interface Notice {
   id: number;
   kind: 'error' | 'info';
   text: string;
+  /** What it is about ('image A', 'model', 'run', ...): a new message or a success there replaces it. */
+  source?: string;
 }
 
 export interface ModelState {
@@ -125,10 +127,18 @@ export const useCoam = create<CoamState>()(() => initialState());
 
 let noticeId = 0;
 
-/** Adds a message for the user (errors stay until dismissed or replaced by the same source). */
-export function notify(kind: Notice['kind'], text: string): void {
+/** Adds a message for the user (it stays until dismissed, or replaced by news from the same source). */
+export function notify(kind: Notice['kind'], text: string, source?: string): void {
   const id = ++noticeId;
-  useCoam.setState((s) => ({ notices: [...s.notices.filter((n) => n.text !== text), { id, kind, text }].slice(-4) }));
+  useCoam.setState((s) => ({
+    notices: [...s.notices.filter((n) => n.text !== text && (!source || n.source !== source)), { id, kind, text, source }].slice(-4),
+  }));
+}
+
+/** Drops the messages about a source once it is fine again. */
+export function clearNotices(source: string): void {
+  const { notices } = useCoam.getState();
+  if (notices.some((n) => n.source === source)) useCoam.setState({ notices: notices.filter((n) => n.source !== source) });
 }
 
 export function dismissNotice(id: number): void {
