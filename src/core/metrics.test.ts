@@ -4,7 +4,7 @@ import {
   cornerError,
   fractionBelow,
   matchingAccuracy,
-  mean,
+  meanOfFinite,
   poseAuc,
   poseErrorDeg,
   rotationAngleDeg,
@@ -138,15 +138,15 @@ describe('poseAuc', () => {
   });
 });
 
-describe('fractionBelow and mean', () => {
+describe('fractionBelow and meanOfFinite', () => {
   it('counts strictly below each threshold', () => {
     expect(fractionBelow([0.5, 1, 3, Infinity], [1, 3, 10])).toEqual([0.25, 0.5, 0.75]);
     expect(fractionBelow([NaN, 2], [5])).toEqual([0.5]);
     expect(fractionBelow([], [5])).toEqual([0]);
   });
 
-  it('mean ignores non-finite values', () => {
-    expect(mean([1, 2, Infinity, 3])).toBe(2);
-    expect(mean([Infinity])).toBeNaN();
+  it('meanOfFinite ignores non-finite values', () => {
+    expect(meanOfFinite([1, 2, Infinity, 3])).toBe(2);
+    expect(meanOfFinite([Infinity])).toBeNaN();
   });
 });

@@ -153,7 +153,7 @@ export function fractionBelow(values: readonly number[], thresholds: readonly nu
 }
 
 /** Mean of finite values (NaN if none): a helper for report tables. */
-export function mean(values: readonly number[]): number {
+export function meanOfFinite(values: readonly number[]): number {
   let s = 0;
   let c = 0;
   for (const v of values) {
