@@ -147,6 +147,33 @@ export const tests = [
     },
   },
   {
+    name: 'RANSAC shows inliers, conditioning re-runs, a contract-breaking model is named, keys work',
+    async run({ page, url }) {
+      await page.goto(`${url}?a=box&b=box_in_scene&${FAST}`);
+      await waitForMatches(page);
+      await page.getByLabel('RANSAC').selectOption('homography');
+      await page.getByTestId('legend').filter({ hasText: /\d+ inliers .* \d+ outliers/ }).waitFor({ timeout: 20_000 });
+      await page.getByLabel('Warp blend').fill('0.5');
+      const runs = await inferenceRuns(page);
+      await page.getByLabel('Conditioning').selectOption('self');
+      await page.waitForFunction((r) => window.__coamDebug.inferenceRuns === r + 1 && window.__coamDebug.state.run === 'done', runs);
+      await waitForMatches(page);
+      const bad = readFileSync(join(ROOT, 'src', 'core', '__fixtures__', 'bad_names.onnx'));
+      await page.getByLabel('Load model (.onnx, optional .json sidecar)').setInputFiles({ name: 'bad_names.onnx', mimeType: 'application/octet-stream', buffer: bad });
+      await page.getByRole('alert').filter({ hasText: /Model breaks the contract: .*'image'/ }).waitFor({ timeout: 30_000 });
+      // The bundled model still runs; the keyboard toggles the heatmap and steps K.
+      await page.evaluate(() => document.activeElement?.blur());
+      await page.keyboard.press('h');
+      await page.waitForFunction(() => document.querySelector('select[aria-label], select') && [...document.querySelectorAll('select')].some((s) => s.value === 'distinctiveness'));
+      const before = await page.getByRole('status').textContent();
+      await page.keyboard.press('ArrowLeft');
+      await page.waitForFunction((b) => document.querySelector('[role=status]').textContent !== b, before);
+      const runsAfter = await inferenceRuns(page);
+      await page.keyboard.press(' ');
+      await page.waitForFunction((r) => window.__coamDebug.inferenceRuns === r + 1 && window.__coamDebug.state.run === 'done', runsAfter);
+    },
+  },
+  {
     name: 'WebGPU smoke test: WebGPU and WASM outputs agree within 1e-3 (tiny input)',
     ownBrowser: true,
     async run({ url }) {

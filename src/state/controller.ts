@@ -77,12 +77,11 @@ function onWorkerMessage(msg: FromWorker): void {
           threads: msg.threads,
           loadMs: msg.loadMs,
         },
-        progress: null,
-        // A new model invalidates the old result.
-        run: { status: 'idle', runId: s.run.runId },
+        // A new model invalidates the old result (a mid-run fallback to WASM does not).
+        ...(msg.keepRun ? {} : { progress: null, run: { status: 'idle' as const, runId: s.run.runId } }),
       });
       clearNotices('model');
-      maybeRun();
+      if (!msg.keepRun) maybeRun();
       return;
     case 'decoded': {
       const slot = slotOf(msg.imageId);
@@ -145,11 +144,12 @@ export function maybeRun(force = false): void {
   const a = s.images.A;
   const b = s.images.B;
   if (!a || !b || a.status !== 'ready' || b.status !== 'ready' || s.model.status !== 'ready') return;
-  const same = s.run.imageA === a.id && s.run.imageB === b.id && s.run.conditioning === s.conditioning;
+  const longSide = s.longSide ?? s.model.info?.inputSize.longSide ?? DEFAULT_LONG_SIDE;
+  const same = s.run.imageA === a.id && s.run.imageB === b.id && s.run.conditioning === s.conditioning && s.run.longSide === longSide;
   if (same && !force && s.run.status !== 'idle') return;
   const runId = s.run.runId + 1;
   useCoam.setState({
-    run: { status: 'running', runId, imageA: a.id, imageB: b.id, conditioning: s.conditioning },
+    run: { status: 'running', runId, imageA: a.id, imageB: b.id, conditioning: s.conditioning, longSide },
     progress: { stage: 'preprocess', fraction: 0 },
     inferenceRuns: s.inferenceRuns + 1,
   });
@@ -158,7 +158,7 @@ export function maybeRun(force = false): void {
     runId,
     imageA: a.id,
     imageB: b.id,
-    longSide: s.longSide ?? s.model.info?.inputSize.longSide ?? DEFAULT_LONG_SIDE,
+    longSide,
     conditioning: s.conditioning,
   });
 }
@@ -250,6 +250,12 @@ function staleResult(s: CoamState): Partial<CoamState> {
 
 export function setConditioning(conditioning: CoamState['conditioning']): void {
   useCoam.setState({ conditioning });
+  maybeRun();
+}
+
+/** The network's input size (long side, pixels); null: the model sidecar's. Re-runs. */
+export function setLongSide(longSide: number | null): void {
+  useCoam.setState({ longSide });
   maybeRun();
 }
 

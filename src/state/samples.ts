@@ -18,6 +18,6 @@ export const SAMPLE_PAIRS: SamplePair[] = [
 export const SAMPLE_IMAGES: readonly string[] = SAMPLE_PAIRS.flatMap((p) => [p.a, p.b]);
 
 /** URL of a bundled sample image, relative to the page so the build works from any folder. */
-export function sampleUrl(name: string): string {
-  return new URL(`samples/${name}.jpg`, document.baseURI).href;
+export function sampleUrl(name: string, base: string = document.baseURI): string {
+  return new URL(`samples/${name}.jpg`, base).href;
 }

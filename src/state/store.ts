@@ -50,6 +50,7 @@ export interface RunState {
   imageA?: string;
   imageB?: string;
   conditioning?: Conditioning;
+  longSide?: number;
 }
 
 export interface GeometryResult {

@@ -40,7 +40,7 @@ const MAX_NAME = 80;
 export function resolveSource(raw: string, base: string = document.baseURI): ImageRef | null {
   const value = raw.trim();
   if (!value) return null;
-  if (SAMPLE_IMAGES.includes(value)) return { name: value, url: sampleUrl(value), shareRef: value };
+  if (SAMPLE_IMAGES.includes(value)) return { name: value, url: sampleUrl(value, base), shareRef: value };
   let url: URL;
   try {
     url = new URL(value, base);

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { useCoam } from '../state/store';
 import { totalCount } from '../state/derived';
 import { setBlend, setHeatmap, setK, setLayout, setPresentation, setRansac } from '../state/actions';
-import { loadModelFiles, rerun, setConditioning } from '../state/controller';
+import { loadModelFiles, rerun, setConditioning, setLongSide } from '../state/controller';
 import { exportCsv, exportJson, exportPng, exportSvg } from '../state/exports';
 import { buildShareUrl, iframeSnippet } from '../state/url-params';
 import type { HeatmapMode, Layout, RansacMode } from '../state/store';
@@ -59,6 +59,8 @@ export function Controls() {
   const conditioning = useCoam((s) => s.conditioning);
   const hasResult = useCoam((s) => !!s.result);
   const running = useCoam((s) => s.run.status === 'running');
+  const longSide = useCoam((s) => s.longSide);
+  const modelLongSide = useCoam((s) => s.model.info?.inputSize.longSide);
   const [copied, setCopied] = useState<string | null>(null);
 
   const copySnippet = async () => {
@@ -98,6 +100,16 @@ export function Controls() {
         value={conditioning}
         onChange={setConditioning}
         options={[['pair', 'on the other image'], ['self', 'on itself']]}
+      />
+      <Select<string>
+        label="Network input"
+        value={longSide === null ? 'model' : String(longSide)}
+        onChange={(v) => setLongSide(v === 'model' ? null : Number(v))}
+        options={[
+          ['model', `model default${modelLongSide ? ` (${modelLongSide} px)` : ''}`],
+          ...(['256', '320', '480', '640', '800', '1024'] as const).map((v): [string, string] => [v, `${v} px`]),
+          ...(longSide !== null && ![256, 320, 480, 640, 800, 1024].includes(longSide) ? [[String(longSide), `${longSide} px`] as [string, string]] : []),
+        ]}
       />
       <button type="button" onClick={rerun} disabled={running} title="Re-run (space)">
         Re-run

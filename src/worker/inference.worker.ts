@@ -4,7 +4,7 @@
  * here, off the main thread), runs the pair both ways, matches, and answers geometry requests.
  * Every message out is `progress`, a result, or `error` with a typed code.
  */
-import { isCoamError, type CoamErrorCode } from '../core/errors';
+import { CoamError, isCoamError, type CoamErrorCode } from '../core/errors';
 import type { ModelInfo, RasterImage } from '../core/types';
 import { decodeImage, prepareImage } from '../core/image';
 import { CoamModel, inferModelInfo, parseModelInfo } from '../core/model';
@@ -18,6 +18,7 @@ declare const self: DedicatedWorkerGlobalScope;
 let model: CoamModel | null = null;
 let modelBytes: Uint8Array | null = null;
 let modelInfo: ModelInfo | null = null;
+let modelLabel = '';
 let loading: Promise<void> | null = null;
 const rasters = new Map<string, RasterImage>();
 
@@ -126,6 +127,7 @@ async function loadModel(source: ModelSource, fallbackInfo: ModelInfo, prefer: B
   model = next;
   modelBytes = bytes;
   modelInfo = info;
+  modelLabel = source.label;
   post({
     type: 'model',
     info,
@@ -209,15 +211,37 @@ async function handle(msg: ToWorker): Promise<void> {
       const { runId } = msg;
       try {
         if (loading) await loading.catch(() => undefined);
-        if (!model) throw Object.assign(new Error('The model is not loaded.'), { name: 'CoamError', code: 'model-load' });
+        if (!model) throw new CoamError('model-load', 'The model is not loaded.');
         const a = rasters.get(msg.imageA);
         const b = rasters.get(msg.imageB);
-        if (!a || !b) throw Object.assign(new Error('Both images must be decoded first.'), { name: 'CoamError', code: 'bad-argument' });
-        const result = await matchPair(model, a, b, {
+        if (!a || !b) throw new CoamError('bad-argument', 'Both images must be decoded first.');
+        const options = {
           longSide: msg.longSide,
           conditioning: msg.conditioning,
-          onProgress: (stage, fraction) => post({ type: 'progress', stage, fraction, runId }),
-        });
+          onProgress: (stage: string, fraction: number) => post({ type: 'progress', stage, fraction, runId }),
+        };
+        let result;
+        try {
+          result = await matchPair(model, a, b, options);
+        } catch (e) {
+          if (model.backend !== 'webgpu' || !modelBytes || !modelInfo) throw e;
+          // A lost device or a failing kernel: switch to WASM for good, say so, and finish this run.
+          const t0 = performance.now();
+          const next = await createOn('wasm', modelBytes, modelInfo);
+          void model.release();
+          model = next;
+          post({
+            type: 'model',
+            info: modelInfo,
+            backend: 'wasm',
+            fallbackReason: `WebGPU failed while running: ${errorOf(e).message}`,
+            threads: wasmThreads(),
+            loadMs: performance.now() - t0,
+            label: modelLabel,
+            keepRun: true,
+          });
+          result = await matchPair(model, a, b, options);
+        }
         post({ type: 'result', runId, result }, [
           result.denseA.descriptors.buffer,
           result.denseA.distinctiveness.buffer,

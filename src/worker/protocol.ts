@@ -45,6 +45,8 @@ export type FromWorker =
       threads: number;
       loadMs: number;
       label: string;
+      /** A mid-run backend switch: update the badge, but the run in flight carries on. */
+      keepRun?: boolean;
     }
   | { type: 'decoded'; imageId: string; width: number; height: number; decodeMs: number }
   | { type: 'result'; runId: number; result: PairResult }

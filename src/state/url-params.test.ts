@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { buildShareUrl, iframeSnippet, parseUrlSettings, resolveSource } from './url-params';
+
+const BASE = 'https://example.org/talk/coam/index.html';
+
+describe('URL parameters', () => {
+  it('reads sample names, numbers and closed sets', () => {
+    const s = parseUrlSettings('?a=graf1&b=graf3&k=25&layout=stacked&heatmap=1&ransac=fundamental&embed=1', BASE);
+    expect(s.a).toEqual({ name: 'graf1', url: 'https://example.org/talk/coam/samples/graf1.jpg', shareRef: 'graf1' });
+    expect(s.b?.name).toBe('graf3');
+    expect(s.k).toBe(25);
+    expect(s.layout).toBe('stacked');
+    expect(s.heatmap).toBe('distinctiveness');
+    expect(s.ransac).toBe('fundamental');
+    expect(s.embed).toBe(true);
+    expect(s.warnings).toEqual([]);
+  });
+
+  it('expands a sample pair', () => {
+    const s = parseUrlSettings('?sample=box', BASE);
+    expect([s.a?.name, s.b?.name]).toEqual(['box', 'box_in_scene']);
+  });
+
+  it('refuses script URLs and ignores values outside the closed sets', () => {
+    const s = parseUrlSettings('?a=javascript:alert(1)&b=data:text/html,<script>x</script>&k=<b>&layout="><img>&ransac=<svg>&model=javascript:x', BASE);
+    expect(s.a).toBeUndefined();
+    expect(s.b).toBeUndefined();
+    expect(s.k).toBeUndefined();
+    expect(s.layout).toBeUndefined();
+    expect(s.ransac).toBeUndefined();
+    expect(s.model).toBeUndefined();
+    expect(s.warnings.length).toBe(4);
+  });
+
+  it('keeps http(s) and relative image URLs, naming them by their file', () => {
+    expect(resolveSource('https://cdn.example.com/x/photo%201.jpg', BASE)).toMatchObject({ name: 'photo 1.jpg', url: 'https://cdn.example.com/x/photo%201.jpg' });
+    expect(resolveSource('pics/a.png', BASE)?.url).toBe('https://example.org/talk/coam/pics/a.png');
+    expect(resolveSource('%E0%A4%A', BASE)?.name).toBe('%E0%A4%A');
+  });
+
+  it('builds a share URL and an attribute-safe iframe snippet', () => {
+    const url = buildShareUrl(BASE + '?old=1#x', { a: 'graf1', b: 'https://h/"><script>', k: 50, layout: 'side', heatmap: 'off', ransac: 'off', embed: true });
+    const back = parseUrlSettings(new URL(url).search, BASE);
+    expect(back.k).toBe(50);
+    expect(back.embed).toBe(true);
+    const snippet = iframeSnippet(url);
+    expect(snippet).not.toContain('<script>');
+    expect(snippet.match(/"/g)?.length).toBe(12); // six attributes, none broken out of
+  });
+});
