@@ -192,13 +192,17 @@ export const tests = [
           let maxDist = 0;
           for (let i = 0; i < cpu.descriptors.length; i++) maxDesc = Math.max(maxDesc, Math.abs(cpu.descriptors[i] - gpu.descriptors[i]));
           for (let i = 0; i < cpu.distinctiveness.length; i++) maxDist = Math.max(maxDist, Math.abs(cpu.distinctiveness[i] - gpu.distinctiveness[i]));
-          return { maxDesc, maxDist, n: cpu.descriptors.length, same: cpu.descriptors.length === gpu.descriptors.length };
+          return { maxDesc, maxDist, n: cpu.descriptors.length, same: cpu.descriptors.length === gpu.descriptors.length, gpuBackend: gpu.backend, gpuMs: gpu.ms, cpuMs: cpu.ms };
         });
         if (result.skipped) return { skipped: `no WebGPU adapter (${result.skipped})` };
         assert(!result.error, result.error);
         assert(result.same, 'output sizes differ');
-        console.log(`    max |webgpu - wasm|: descriptors ${result.maxDesc.toExponential(2)}, distinctiveness ${result.maxDist.toExponential(2)} over ${result.n} values`);
+        console.log(`    max |webgpu - wasm|: descriptors ${result.maxDesc.toExponential(2)}, distinctiveness ${result.maxDist.toExponential(2)} over ${result.n} values (${result.gpuBackend} ${result.gpuMs.toFixed(0)} ms, wasm ${result.cpuMs.toFixed(0)} ms per pass)`);
+        assert(result.gpuBackend === 'webgpu', `the WebGPU probe ran on ${result.gpuBackend}`);
         assert(result.maxDesc <= 1e-3 && result.maxDist <= 1e-3, `outputs differ: ${JSON.stringify(result)}`);
+        // With an adapter, the app picks WebGPU on its own and says so.
+        await page.goto(url);
+        await page.getByTestId('backend').filter({ hasText: /^WebGPU$/ }).waitFor({ timeout: 90_000 });
       } finally {
         await b.close();
       }

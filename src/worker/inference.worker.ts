@@ -165,9 +165,12 @@ async function probe(requestId: number, backend: BackendName, size: number): Pro
   try {
     const a = prepareImage(make(0), size, modelInfo.multiple);
     const b = prepareImage(make(3), size, modelInfo.multiple);
+    await m.run(a, b); // warm-up: the first run compiles kernels
+    const t0 = performance.now();
     const dense = await m.run(a, b);
+    const ms = performance.now() - t0;
     post(
-      { type: 'probe', requestId, backend, ok: true, descriptors: dense.descriptors, distinctiveness: dense.distinctiveness },
+      { type: 'probe', requestId, backend: m.backend as BackendName, ok: true, ms, descriptors: dense.descriptors, distinctiveness: dense.distinctiveness },
       [dense.descriptors.buffer, dense.distinctiveness.buffer],
     );
   } finally {

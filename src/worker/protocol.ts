@@ -66,6 +66,8 @@ export type FromWorker =
       backend: BackendName;
       ok: boolean;
       reason?: string;
+      /** Time of one run after a warm-up. */
+      ms?: number;
       descriptors?: Float32Array;
       distinctiveness?: Float32Array;
     }
