@@ -3,6 +3,7 @@ import type { Point } from './types';
 import { createRng, mul3, mulVec3, transpose3 } from './linalg';
 import {
   applyHomography,
+  essentialFivePoint,
   essentialFromPose,
   estimateEssential,
   estimateFundamental,
@@ -12,6 +13,7 @@ import {
   isCollinear,
   normalizePoints,
   ransacEssential,
+  realRoots,
   ransacFundamental,
   ransacHomography,
   recoverPose,
@@ -213,6 +215,53 @@ describe('fundamental matrix', () => {
     expect(estimateFundamental(line, p2)).toBeNull();
     expect(ransacFundamental(p1, line)).toBeNull();
     expect(ransacEssential(line, line)).toBeNull();
+  });
+});
+
+describe('five-point solver', () => {
+  it('realRoots finds the real roots of a known polynomial', () => {
+    // (x - 1)(x + 2)(x - 0.5)(x^2 + 1) = x^5 + 0.5x^4 - 1.5x^3 + 1.5x^2 - 2.5x + 1
+    const roots = realRoots([1, -2.5, 1.5, -1.5, 0.5, 1]).sort((a, b) => a - b);
+    expect(roots).toHaveLength(3);
+    [-2, 0.5, 1].forEach((r, k) => expect(roots[k]).toBeCloseTo(r, 10));
+    expect(realRoots([1, 0, 1])).toEqual([]); // x^2 + 1
+    expect(realRoots([0, 0, 0])).toEqual([]);
+  });
+
+  it('one of its solutions is the true E, for random scenes and motions', () => {
+    const rng = createRng(77);
+    for (let trial = 0; trial < 30; trial++) {
+      const R = rotation([rng() - 0.5, rng() - 0.5, rng() - 0.5], 5 + rng() * 30);
+      const t = [rng() * 2 - 1, rng() - 0.5, rng() - 0.5];
+      const p1: Point[] = [];
+      const p2: Point[] = [];
+      while (p1.length < 5) {
+        const X = [rng() * 4 - 2, rng() * 3 - 1.5, 4 + rng() * 6];
+        const Y = mulVec3(R, X).map((v, k) => v + t[k]);
+        if (Y[2] < 0.5) continue;
+        p1.push([X[0] / X[2], X[1] / X[2]]);
+        p2.push([Y[0] / Y[2], Y[1] / Y[2]]);
+      }
+      const Egt = essentialFromPose(R, t);
+      const norm = Math.hypot(...Egt);
+      const sols = essentialFivePoint(p1, p2);
+      expect(sols.length).toBeGreaterThan(0);
+      expect(sols.length).toBeLessThanOrEqual(10);
+      const dist = Math.min(
+        ...sols.map((E) => Math.min(...[1, -1].map((sg) => Math.hypot(...E.map((v, k) => v - (sg * Egt[k]) / norm))))),
+      );
+      expect(dist).toBeLessThan(1e-6);
+      // Every solution satisfies the 5 constraints and is essential (det 0).
+      for (const E of sols) {
+        p1.forEach((a, i) => expect(Math.abs(sampsonDistance(E, a[0], a[1], p2[i][0], p2[i][1]))).toBeLessThan(1e-8));
+      }
+    }
+  });
+
+  it('returns no solution for degenerate samples', () => {
+    const same: Point[] = [[0.1, 0.2], [0.1, 0.2], [0.1, 0.2], [0.1, 0.2], [0.1, 0.2]];
+    expect(essentialFivePoint(same, same)).toEqual([]);
+    expect(essentialFivePoint(same.slice(0, 4), same.slice(0, 4))).toEqual([]);
   });
 });
 

@@ -117,6 +117,11 @@ export function svd(a: ArrayLike<number>, rows: number, cols: number): Svd {
   for (let j = 0; j < cols; j++) v[j * cols + j] = 1;
 
   const eps = 1e-15;
+  // Columns whose energy is negligible against the whole matrix are (numerically) zero: rotating
+  // them only shuffles rounding noise and stalls convergence on rank-deficient input.
+  let total = 0;
+  for (let i = 0; i < w.length; i++) total += w[i] * w[i];
+  const negligible = 1e-30 * total;
   for (let sweep = 0; sweep < 60; sweep++) {
     let rotated = false;
     for (let p = 0; p < cols - 1; p++) {
@@ -134,6 +139,7 @@ export function svd(a: ArrayLike<number>, rows: number, cols: number): Svd {
           gamma += x * y;
         }
         if (gamma === 0 || Math.abs(gamma) <= eps * Math.sqrt(alpha * beta)) continue;
+        if (alpha <= negligible || beta <= negligible) continue;
         rotated = true;
         const zeta = (beta - alpha) / (2 * gamma);
         const t = Math.sign(zeta || 1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
