@@ -60,13 +60,24 @@ export const tests = [
     name: 'sample pair loads from its button; a missing second image gets a message',
     async run({ page, url }) {
       await page.goto(`${url}?${FAST}`);
-      await setFile(page, 'Image A', jpeg('graf1'));
+      await page.getByLabel('Image A', { exact: true }).waitFor();
+      // Paste from the clipboard fills the empty slot (A).
+      await page.evaluate((b64) => {
+        const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+        const dt = new DataTransfer();
+        dt.items.add(new File([bytes], 'graf1.jpg', { type: 'image/jpeg' }));
+        document.body.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true }));
+      }, sample('graf1').toString('base64'));
       await page.getByRole('status').filter({ hasText: 'Add Image B to match.' }).waitFor({ timeout: 20_000 });
       await page.getByRole('button', { name: 'Graffiti (viewpoint)' }).click();
       const n = await waitForMatches(page);
       assert(n > 0, 'sample pair matched');
       const names = await page.locator('.slot-file').allTextContents();
       assert(names[0].includes('graf1') && names[1].includes('graf3'), `slots show ${names}`);
+      // Inspect: hovering image A shows its similarity over B, in words too.
+      const box = await page.locator('canvas').boundingBox();
+      await page.mouse.move(box.x + box.width * 0.25, box.y + box.height * 0.5);
+      await page.getByTestId('inspect').filter({ hasText: /Inspecting A \(\d+, \d+\): most similar in B/ }).waitFor({ timeout: 5000 });
     },
   },
   {

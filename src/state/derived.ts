@@ -3,7 +3,8 @@
  * drawn matches are inliers, and the inspect heatmap.
  */
 import type { DenseOutput, PairResult, Point } from '../core/types';
-import { nearestCell, similarityMap } from '../core/matching';
+import { cellCenterFed, nearestCell, similarityMap } from '../core/matching';
+import { fedToOriginal } from '../core/image';
 import type { CoamState, GeometryResult, Layout } from './store';
 import type { Slot } from '../worker/protocol';
 
@@ -51,6 +52,8 @@ export interface Inspection {
   other: DenseOutput;
   /** Index into `result.matches` of this cell's match within the shown prefix, or -1. */
   matchIndex: number;
+  /** The most similar cell of the other image, in its original pixels. */
+  best: { cell: number; xy: Point; similarity: number };
 }
 
 let memo: { result: PairResult; slot: Slot; cell: number; k: number; value: Inspection } | null = null;
@@ -71,7 +74,15 @@ export function inspection(s: Pick<CoamState, 'inspect' | 'result' | 'k'>): Insp
       break;
     }
   }
-  const value: Inspection = { slot: inspect.slot, cell, similarity, other, matchIndex };
+  let bestCell = 0;
+  for (let i = 1; i < similarity.length; i++) if (similarity[i] > similarity[bestCell]) bestCell = i;
+  const otherPrep = inspect.slot === 'A' ? result.preparedB : result.preparedA;
+  const best = {
+    cell: bestCell,
+    xy: fedToOriginal(cellCenterFed(bestCell, other.gridWidth, other.stride), otherPrep),
+    similarity: similarity[bestCell],
+  };
+  const value: Inspection = { slot: inspect.slot, cell, similarity, other, matchIndex, best };
   memo = { result, slot: inspect.slot, cell, k, value };
   return value;
 }

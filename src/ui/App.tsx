@@ -6,7 +6,7 @@ import { Inputs } from './Inputs';
 import { Controls, TopK } from './Controls';
 import { Viewer } from './Viewer';
 import { Notices } from './Notices';
-import { BackendBadge, Legend, ProgressBar, StatusText, Timings } from './Status';
+import { BackendBadge, InspectInfo, Legend, ProgressBar, StatusText, Timings } from './Status';
 import { useGlobalInput } from './useGlobalInput';
 
 function StatusStrip({ compact }: { compact: boolean }) {
@@ -15,6 +15,7 @@ function StatusStrip({ compact }: { compact: boolean }) {
       <StatusText />
       <ProgressBar />
       <Legend />
+      <InspectInfo />
       {!compact && <BackendBadge />}
       {!compact && <Timings />}
     </footer>

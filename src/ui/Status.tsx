@@ -1,7 +1,7 @@
 /** The strip under the figure: status (role=status), progress, backend badge, timings, legend. */
 import { useShallow } from 'zustand/react/shallow';
 import { useCoam } from '../state/store';
-import { currentGeometry, scoreRange, shownCount, totalCount } from '../state/derived';
+import { currentGeometry, inspection, scoreRange, shownCount, totalCount } from '../state/derived';
 import { rampCss, INLIER_RGB, OUTLIER_RGB } from '../render/colormap';
 
 const STAGE_LABEL: Record<string, string> = {
@@ -118,5 +118,25 @@ export function Legend() {
       <span>{range[1].toPrecision(3)}</span>
       <span className="muted">similarity × distinctiveness A × B</span>
     </div>
+  );
+}
+
+/** What the inspect heatmap shows, in words. */
+export function InspectInfo() {
+  const text = useCoam((s) => {
+    const insp = inspection(s);
+    if (!insp || !s.inspect || !s.result) return null;
+    const [x, y] = s.inspect.xy.map(Math.round);
+    const other = insp.slot === 'A' ? 'B' : 'A';
+    const head = `${s.inspect.pinned ? 'Pinned' : 'Inspecting'} ${insp.slot} (${x}, ${y}): most similar in ${other} ${insp.best.similarity.toFixed(2)}`;
+    if (insp.matchIndex < 0) return `${head}; no match among those shown`;
+    const m = s.result.matches[insp.matchIndex];
+    return `${head}; match #${insp.matchIndex + 1}, score ${m.score.toPrecision(3)}`;
+  });
+  if (!text) return null;
+  return (
+    <span className="inspect-info" data-testid="inspect">
+      {text}
+    </span>
   );
 }

@@ -43,15 +43,19 @@ function sync(o: MatchOverlay, s: CoamState, prev: CoamState | null, mem: { insp
       } else o.setHeatmap(slot, null);
     }
     const marks: Array<{ slot: Slot; xy: [number, number] }> = [];
+    let connect = false;
     if (s.inspect && insp) {
-      marks.push({ slot: s.inspect.slot, xy: s.inspect.xy });
       if (insp.matchIndex >= 0 && s.result) {
+        // The cell has a match among those shown: mark both ends and join them.
         const m = s.result.matches[insp.matchIndex];
-        marks.length = 0;
         marks.push({ slot: 'A', xy: m.xyA }, { slot: 'B', xy: m.xyB });
+        connect = true;
+      } else {
+        // No match: mark the point and where the other image is most similar.
+        marks.push({ slot: s.inspect.slot, xy: s.inspect.xy }, { slot: insp.slot === 'A' ? 'B' : 'A', xy: insp.best.xy });
       }
     }
-    o.setMarkers(marks, marks.length === 2);
+    o.setMarkers(marks, connect);
   }
 }
 
