@@ -189,22 +189,23 @@ describe('fundamental matrix', () => {
   });
 
   it('RANSAC recovers a known F with 50% outliers', () => {
-    const { p1, p2, clean } = sceneMatches(7, 150, 150);
+    const { p1, p2, clean } = sceneMatches(7, 100, 100);
     const r = ransacFundamental(p1, p2, { seed: 1 })!;
     expect(r).not.toBeNull();
     const d = symmetricEpipolarDistance(r.F, clean);
     const meanD = d.reduce((s, x) => s + x, 0) / d.length;
     expect(meanD).toBeLessThan(0.5);
     let trueIn = 0;
-    for (let i = 0; i < 150; i++) trueIn += r.inliers[i];
-    expect(trueIn / 150).toBeGreaterThan(0.9);
+    for (let i = 0; i < 100; i++) trueIn += r.inliers[i];
+    expect(trueIn / 100).toBeGreaterThan(0.9);
     let falseIn = 0;
-    for (let i = 150; i < 300; i++) falseIn += r.inliers[i];
-    expect(falseIn).toBeLessThan(15);
+    for (let i = 100; i < 200; i++) falseIn += r.inliers[i];
+    expect(falseIn).toBeLessThan(10);
     // The threshold is on the Sampson distance.
-    for (let i = 0; i < 300; i++) {
-      expect(r.inliers[i] === 1).toBe(sampsonDistance(r.F, p1[i][0], p1[i][1], p2[i][0], p2[i][1]) < 1.5);
-    }
+    const mismatched = p1.filter(
+      (a, i) => (r.inliers[i] === 1) !== sampsonDistance(r.F, a[0], a[1], p2[i][0], p2[i][1]) < 1.5,
+    );
+    expect(mismatched).toEqual([]);
   });
 
   it('returns null for degenerate input', () => {
@@ -230,7 +231,7 @@ describe('five-point solver', () => {
 
   it('one of its solutions is the true E, for random scenes and motions', () => {
     const rng = createRng(77);
-    for (let trial = 0; trial < 30; trial++) {
+    for (let trial = 0; trial < 15; trial++) {
       const R = rotation([rng() - 0.5, rng() - 0.5, rng() - 0.5], 5 + rng() * 30);
       const t = [rng() * 2 - 1, rng() - 0.5, rng() - 0.5];
       const p1: Point[] = [];
@@ -252,9 +253,9 @@ describe('five-point solver', () => {
       );
       expect(dist).toBeLessThan(1e-6);
       // Every solution satisfies the 5 constraints and is essential (det 0).
-      for (const E of sols) {
-        p1.forEach((a, i) => expect(Math.abs(sampsonDistance(E, a[0], a[1], p2[i][0], p2[i][1]))).toBeLessThan(1e-8));
-      }
+      let worst = 0;
+      for (const E of sols) p1.forEach((a, i) => (worst = Math.max(worst, sampsonDistance(E, a[0], a[1], p2[i][0], p2[i][1]))));
+      expect(worst).toBeLessThan(1e-8);
     }
   });
 
@@ -291,14 +292,14 @@ describe('essential matrix and pose', () => {
   });
 
   it('RANSAC essential + recoverPose on a synthetic scene with 50% outliers', () => {
-    const { p1, p2 } = sceneMatches(11, 120, 120);
+    const { p1, p2 } = sceneMatches(11, 100, 100);
     const n1 = normalizePoints(p1, K);
     const n2 = normalizePoints(p2, K);
     const r = ransacEssential(n1, n2, { threshold: 1.5 / 500, seed: 2 })!;
     expect(r).not.toBeNull();
     let trueIn = 0;
-    for (let i = 0; i < 120; i++) trueIn += r.inliers[i];
-    expect(trueIn / 120).toBeGreaterThan(0.9);
+    for (let i = 0; i < 100; i++) trueIn += r.inliers[i];
+    expect(trueIn / 100).toBeGreaterThan(0.9);
     const { R, t } = recoverPose(r.E, n1, n2, r.inliers);
     expect(rotationAngleDeg(R, R_GT)).toBeLessThan(1);
     expect(translationAngleDeg(t, T_GT)).toBeLessThan(2);
