@@ -578,3 +578,38 @@ export function similarityMap(denseA: DenseOutput, cellA: number, denseB: DenseO
   }
   return Float32Array.from(acc);
 }
+
+/** The descriptor of one cell (a copy, length D). */
+export function descriptorAt(dense: DenseOutput, cell: number): Float32Array {
+  const cells = dense.gridWidth * dense.gridHeight;
+  const out = new Float32Array(dense.descriptorDim);
+  for (let d = 0; d < dense.descriptorDim; d++) out[d] = dense.descriptors[d * cells + cell];
+  return out;
+}
+
+/**
+ * Sub-cell refinement: where, near `cell` of `dense`, the descriptor `query` (from the other image)
+ * fits best. A parabola through the similarity at the cell and its two neighbours, per axis.
+ * Returns offsets in cells, each within [-0.5, 0.5]; 0 on the grid's border or without a peak.
+ * Cells are `stride` pixels apart, so this recovers accuracy the grid alone would cap at ±stride/2.
+ */
+export function refineSubcell(dense: DenseOutput, cell: number, query: Float32Array): [number, number] {
+  const { gridWidth: w, gridHeight: h, descriptorDim: dim, descriptors } = dense;
+  const cells = w * h;
+  const i = Math.floor(cell / w);
+  const j = cell - i * w;
+  const sim = (c: number) => {
+    let s = 0;
+    for (let d = 0; d < dim; d++) s += query[d] * descriptors[d * cells + c];
+    return s;
+  };
+  const centre = sim(cell);
+  const offset = (minus: number, plus: number) => {
+    const curvature = minus - 2 * centre + plus;
+    if (!(curvature < 0)) return 0; // not a peak (or NaN): keep the cell centre
+    return Math.max(-0.5, Math.min(0.5, (0.5 * (minus - plus)) / curvature));
+  };
+  const dx = j > 0 && j < w - 1 ? offset(sim(cell - 1), sim(cell + 1)) : 0;
+  const dy = i > 0 && i < h - 1 ? offset(sim(cell - w), sim(cell + w)) : 0;
+  return [dx, dy];
+}

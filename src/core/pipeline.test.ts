@@ -48,7 +48,7 @@ describe('matchPair end to end (tiny model, onnxruntime-web wasm)', () => {
     const a = crop(big, 16, 0, 128, 96);
     const b = crop(big, 0, 0, 128, 96);
     const stages: string[] = [];
-    const result = await matchPair(model, a, b, { onProgress: (s, f) => stages.push(`${s}:${f}`) });
+    const result = await matchPair(model, a, b, { match: { subpixel: false }, onProgress: (s, f) => stages.push(`${s}:${f}`) });
     expect(stages[0]).toBe('preprocess:0');
     expect(stages.at(-1)).toBe('match:1');
     expect(stages).toContain('passAB:1');
@@ -71,6 +71,15 @@ describe('matchPair end to end (tiny model, onnxruntime-web wasm)', () => {
     const top = m.slice(0, 10);
     const correct = top.filter((x) => Math.abs(x.xyB[0] - (x.xyA[0] + 16)) < 1 && Math.abs(x.xyB[1] - x.xyA[1]) < 1);
     expect(correct.length, JSON.stringify(top.map((x) => [x.xyA, x.xyB]))).toBeGreaterThanOrEqual(5);
+    // Sub-cell refinement (the default) moves each point by at most half a cell (4 original px).
+    const refined = (await matchPair(model, a, b)).matches;
+    expect(refined.map((x) => [x.cellA, x.cellB])).toEqual(m.map((x) => [x.cellA, x.cellB]));
+    refined.forEach((x, i) => {
+      for (const k of [0, 1] as const) {
+        expect(Math.abs(x.xyA[k] - m[i].xyA[k])).toBeLessThanOrEqual(4 + 1e-9);
+        expect(Math.abs(x.xyB[k] - m[i].xyB[k])).toBeLessThanOrEqual(4 + 1e-9);
+      }
+    });
     const t = result.timings;
     expect(t.totalMs).toBeGreaterThan(0);
     expect(t.totalMs).toBeCloseTo(t.preprocessMs + t.passABMs + t.passBAMs + t.matchMs, 3);

@@ -3,10 +3,10 @@
  * matches in ORIGINAL pixels, sorted by score (top-K is a prefix). Browser-safe.
  */
 import { fedToOriginal, prepareImage } from './image';
-import { cellCenterFed, matchDense } from './matching';
+import { cellCenterFed, descriptorAt, matchDense, refineSubcell } from './matching';
 import type { CoamModel } from './model';
 import { DEFAULT_MATCH_OPTIONS } from './types';
-import type { DenseOutput, Match, MatchesFile, MatchOptions, PairResult, PreparedImage, RasterImage, Timings } from './types';
+import type { DenseOutput, Match, MatchesFile, MatchOptions, PairResult, Point, PreparedImage, RasterImage, Timings } from './types';
 
 export type PipelineStage = 'preprocess' | 'passAB' | 'passBA' | 'match';
 
@@ -40,10 +40,18 @@ export function matchesFromDense(
   geometryB: Pick<PreparedImage, 'scaleX' | 'scaleY'>,
   options: Partial<MatchOptions> = {},
 ): Match[] {
-  const raw = matchDense(denseA, denseB, { ...DEFAULT_MATCH_OPTIONS, ...options });
+  const opts = { ...DEFAULT_MATCH_OPTIONS, ...options };
+  const raw = matchDense(denseA, denseB, opts);
+  // Each side is refined towards the other side's descriptor, then mapped to original pixels.
+  const position = (dense: DenseOutput, cell: number, other: DenseOutput, otherCell: number): Point => {
+    const [x, y] = cellCenterFed(cell, dense.gridWidth, dense.stride);
+    if (!opts.subpixel) return [x, y];
+    const [dx, dy] = refineSubcell(dense, cell, descriptorAt(other, otherCell));
+    return [x + dx * dense.stride, y + dy * dense.stride];
+  };
   return raw.map((m) => ({
-    xyA: fedToOriginal(cellCenterFed(m.cellA, denseA.gridWidth, denseA.stride), geometryA),
-    xyB: fedToOriginal(cellCenterFed(m.cellB, denseB.gridWidth, denseB.stride), geometryB),
+    xyA: fedToOriginal(position(denseA, m.cellA, denseB, m.cellB), geometryA),
+    xyB: fedToOriginal(position(denseB, m.cellB, denseA, m.cellA), geometryB),
     score: m.score,
     similarity: m.similarity,
     distinctivenessA: m.distinctivenessA,

@@ -79,12 +79,15 @@ export interface MatchOptions {
   nmsRadius: number;
   /** Candidates below this distinctiveness are dropped. */
   minDistinctiveness: number;
+  /** Refine each match below the cell grid (a parabola fit of the similarity); default true. */
+  subpixel?: boolean;
 }
 
 export const DEFAULT_MATCH_OPTIONS: MatchOptions = {
   maxCandidates: 2048,
   nmsRadius: 1,
   minDistinctiveness: 0,
+  subpixel: true,
 };
 
 /** Wall-clock milliseconds of each step of a pair. */
