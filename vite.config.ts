@@ -15,6 +15,8 @@ export default defineConfig({
   server: { headers: isolation },
   preview: { headers: isolation },
   worker: { format: 'es' },
+  // three.js alone is ~700 kB minified; the page is one chunk on purpose (no waterfall offline).
+  build: { chunkSizeWarningLimit: 1200 },
   test: {
     include: ['src/**/*.test.ts', 'models/**/*.test.ts'],
     testTimeout: 60_000,

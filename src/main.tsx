@@ -13,6 +13,8 @@ const debug = {
   lastFrameAt: 0,
   /** performance.now() when the first matches arrived (page load → first matches). */
   firstResultAt: 0,
+  /** performance.now() when the latest result reached the store. */
+  lastResultAt: 0,
   /** When the model, the images and the first run became ready (ms after navigation). */
   get marks() {
     return { ...marks };
@@ -46,6 +48,9 @@ const debug = {
   },
 };
 const marks: Record<string, number> = {};
+useCoam.subscribe((s, prev) => {
+  if (s.result && s.result !== prev.result) debug.lastResultAt = performance.now();
+});
 const unsubscribeFirst = useCoam.subscribe((s) => {
   const now = performance.now();
   if (s.model.status === 'ready') marks.modelReady ??= now;

@@ -6,6 +6,7 @@ import modelUrl from '../../models/coam.onnx?url';
 import bundledInfo from '../../models/coam.json';
 import type { ModelInfo } from '../core/types';
 import type { BackendName, FromWorker, ModelSource, Slot, ToWorker } from '../worker/protocol';
+import type { DecodeReply, DecodeRequest } from '../worker/decode.worker';
 import { SAMPLE_PAIRS, sampleUrl } from './samples';
 import { currentGeometry, shownCount } from './derived';
 import { clearNotices, notify, useCoam, type CoamState } from './store';
@@ -34,6 +35,31 @@ function getWorker(): Worker {
     };
   }
   return worker;
+}
+
+let decoder: Worker | null | undefined;
+
+/** The decode worker; null where it cannot start (the inference worker then decodes). */
+function getDecoder(): Worker | null {
+  if (decoder === undefined) {
+    try {
+      decoder = new Worker(new URL('../worker/decode.worker.ts', import.meta.url), { type: 'module', name: 'coam-decode' });
+      decoder.onmessage = (e: MessageEvent<DecodeReply>) => onDecoded(e.data);
+    } catch {
+      decoder = null;
+    }
+  }
+  return decoder;
+}
+
+function onDecoded(reply: DecodeReply): void {
+  if (!slotOf(reply.imageId)) return; // replaced meanwhile
+  if (!reply.ok) {
+    onWorkerMessage({ type: 'error', scope: 'image', imageId: reply.imageId, code: reply.code as 'internal', message: reply.message });
+    return;
+  }
+  send({ type: 'put-raster', imageId: reply.imageId, width: reply.width, height: reply.height, data: reply.data }, [reply.data.buffer as ArrayBuffer]);
+  onWorkerMessage({ type: 'decoded', imageId: reply.imageId, width: reply.width, height: reply.height, decodeMs: reply.ms });
 }
 
 const slotOf = (imageId: string): Slot | null => {
@@ -178,7 +204,9 @@ export async function setImage(slot: Slot, blob: Blob, name: string, shareRef?: 
     ...staleResult(s),
   });
   const bytes = await blob.arrayBuffer();
-  send({ type: 'decode', imageId: id, bytes }, [bytes]);
+  const dec = getDecoder();
+  if (dec) dec.postMessage({ imageId: id, bytes } satisfies DecodeRequest, [bytes]);
+  else send({ type: 'decode', imageId: id, bytes }, [bytes]);
   try {
     const bitmap = await displayBitmap(blob);
     const cur = useCoam.getState().images[slot];

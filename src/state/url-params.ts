@@ -121,7 +121,17 @@ export function parseUrlSettings(search: string, base?: string): UrlSettings {
 /** The URL that reproduces the current view (for the iframe snippet). */
 export function buildShareUrl(
   pageUrl: string,
-  s: { a?: string; b?: string; k: number; layout: Layout; heatmap: HeatmapMode; ransac: RansacMode; embed?: boolean },
+  s: {
+    a?: string;
+    b?: string;
+    k: number;
+    layout: Layout;
+    heatmap: HeatmapMode;
+    ransac: RansacMode;
+    embed?: boolean;
+    conditioning?: Conditioning;
+    longSide?: number | null;
+  },
 ): string {
   const url = new URL(pageUrl);
   url.search = '';
@@ -132,6 +142,8 @@ export function buildShareUrl(
   url.searchParams.set('layout', s.layout);
   url.searchParams.set('heatmap', s.heatmap === 'off' ? '0' : '1');
   url.searchParams.set('ransac', s.ransac);
+  if (s.conditioning && s.conditioning !== 'pair') url.searchParams.set('conditioning', s.conditioning);
+  if (s.longSide) url.searchParams.set('longSide', String(s.longSide));
   if (s.embed) url.searchParams.set('embed', '1');
   return url.href;
 }

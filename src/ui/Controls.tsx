@@ -72,6 +72,8 @@ export function Controls() {
       layout: s.layout,
       heatmap: s.heatmap,
       ransac: s.ransac,
+      conditioning: s.conditioning,
+      longSide: s.longSide,
       embed: true,
     });
     const snippet = iframeSnippet(url);

@@ -22,6 +22,7 @@ let modelLabel = '';
 let loading: Promise<void> | null = null;
 const rasters = new Map<string, RasterImage>();
 
+
 function post(msg: FromWorker, transfer: Transferable[] = []): void {
   self.postMessage(msg, transfer);
 }
@@ -191,22 +192,20 @@ async function handle(msg: ToWorker): Promise<void> {
       return;
     }
     case 'decode': {
+      // Fallback when the page could not start its decode worker: decode here.
       const t0 = performance.now();
       try {
         const raster = decodeImage(new Uint8Array(msg.bytes));
         rasters.set(msg.imageId, raster);
-        post({
-          type: 'decoded',
-          imageId: msg.imageId,
-          width: raster.width,
-          height: raster.height,
-          decodeMs: performance.now() - t0,
-        });
+        post({ type: 'decoded', imageId: msg.imageId, width: raster.width, height: raster.height, decodeMs: performance.now() - t0 });
       } catch (e) {
         post({ type: 'error', scope: 'image', imageId: msg.imageId, ...errorOf(e) });
       }
       return;
     }
+    case 'put-raster':
+      rasters.set(msg.imageId, { width: msg.width, height: msg.height, data: msg.data });
+      return;
     case 'forget':
       rasters.delete(msg.imageId);
       return;
@@ -287,11 +286,10 @@ async function handle(msg: ToWorker): Promise<void> {
 }
 
 // Model loads, runs and probes are handled one at a time, in order: a run never overlaps a model
-// swap. Decoding is synchronous and independent of the model, so it runs as soon as it arrives
-// (between the awaits of a model load): images are ready when the model is.
+// swap. Images (decoded by the page's decode worker) are stored as soon as they arrive.
 let queue: Promise<void> = Promise.resolve();
 self.onmessage = (event: MessageEvent<ToWorker>) => {
   const msg = event.data;
-  if (msg.type === 'decode' || msg.type === 'forget') void handle(msg);
+  if (msg.type === 'decode' || msg.type === 'forget' || msg.type === 'put-raster') void handle(msg);
   else queue = queue.then(() => handle(msg));
 };

@@ -17,8 +17,10 @@ export type ModelSource =
 
 export type ToWorker =
   | { type: 'load-model'; source: ModelSource; fallbackInfo: ModelInfo; prefer: BackendName | 'auto'; threads?: number }
-  /** Decode an image once; later runs refer to it by id. */
+  /** Decode an image here (only when the page has no decode worker); later runs refer to it by id. */
   | { type: 'decode'; imageId: string; bytes: ArrayBuffer }
+  /** Pixels decoded by the decode worker (transferred). */
+  | { type: 'put-raster'; imageId: string; width: number; height: number; data: Uint8ClampedArray | Uint8Array }
   | { type: 'forget'; imageId: string }
   | {
       type: 'match';
