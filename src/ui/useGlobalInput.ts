@@ -1,7 +1,7 @@
 /** Page-wide input: files dropped anywhere, paste from the clipboard, keyboard shortcuts. */
 import { useEffect } from 'react';
 import { useCoam } from '../state/store';
-import { setFiles, rerun, swapImages } from '../state/controller';
+import { loadModelFiles, setFiles, rerun, swapImages } from '../state/controller';
 import { clearInspect, cycleRansac, setPresentation, stepK, toggleHeatmap } from '../state/actions';
 
 const isTyping = (t: EventTarget | null) =>
@@ -16,7 +16,12 @@ export function useGlobalInput(): void {
       const files = Array.from(e.dataTransfer?.files ?? []);
       if (!files.length) return;
       e.preventDefault();
-      setFiles(files);
+      // A dropped .onnx (with its .json sidecar, if any) is a model to try; the rest are images.
+      const isModel = (f: File) => /\.onnx$/i.test(f.name);
+      const models = files.filter((f) => isModel(f) || (/\.json$/i.test(f.name) && files.some(isModel)));
+      if (models.length) void loadModelFiles(models);
+      const images = files.filter((f) => !models.includes(f));
+      if (images.length) setFiles(images);
     };
     const onPaste = (e: ClipboardEvent) => {
       if (isTyping(e.target)) return;
