@@ -6,6 +6,9 @@
  * uploaded once in sorted order, so showing the top K is only a draw range: no re-upload.
  */
 import * as THREE from 'three';
+import { LineSegments2 } from 'three/examples/jsm/lines/LineSegments2.js';
+import { LineSegmentsGeometry } from 'three/examples/jsm/lines/LineSegmentsGeometry.js';
+import { LineMaterial } from 'three/examples/jsm/lines/LineMaterial.js';
 import { figureLayout, figurePositions, type FigureLayout, type Size } from './layout';
 
 export type SlotName = 'A' | 'B';
@@ -80,12 +83,14 @@ export class MatchOverlay {
   private readonly photos: Record<SlotName, THREE.Mesh<THREE.PlaneGeometry, THREE.MeshBasicMaterial>>;
   private readonly heat: Record<SlotName, THREE.Mesh<THREE.PlaneGeometry, THREE.MeshBasicMaterial>>;
   private readonly warp: THREE.Mesh<THREE.PlaneGeometry, THREE.ShaderMaterial>;
-  private readonly lines: THREE.LineSegments<THREE.BufferGeometry, THREE.LineBasicMaterial>;
+  /** Screen-space wide lines (WebGL lines are 1 px everywhere): one instance per match. */
+  private readonly lines: LineSegments2;
   private readonly points: THREE.Points<THREE.BufferGeometry, THREE.PointsMaterial>;
   private readonly marks: THREE.Points<THREE.BufferGeometry, THREE.PointsMaterial>;
   private readonly markLine: THREE.LineSegments<THREE.BufferGeometry, THREE.LineBasicMaterial>;
   private pairs: Float32Array = new Float32Array(0);
   private count = 0;
+  private linesWanted = true;
   private homography: number[] | null = null;
   private view = { cx: 0, cy: 0, zoom: 1, fitted: true };
   private frame = 0;
@@ -127,16 +132,16 @@ export class MatchOverlay {
     this.warp.renderOrder = 15;
     this.scene.add(this.warp);
 
-    const lineGeom = new THREE.BufferGeometry();
-    this.lines = new THREE.LineSegments(
-      lineGeom,
-      new THREE.LineBasicMaterial({ vertexColors: true, transparent: true, opacity: LINE_OPACITY, depthTest: false }),
+    this.lines = new LineSegments2(
+      new LineSegmentsGeometry(),
+      new LineMaterial({ vertexColors: true, transparent: true, opacity: LINE_OPACITY, linewidth: 1.5, depthTest: false, worldUnits: false }),
     );
     this.lines.renderOrder = 20;
     this.lines.frustumCulled = false;
+    this.lines.visible = false;
     this.scene.add(this.lines);
-    // Keypoints share the line vertices: each line's two ends are its two keypoints.
-    this.points = new THREE.Points(lineGeom, new THREE.PointsMaterial({ size: 4, sizeAttenuation: false, vertexColors: true, depthTest: false }));
+    // Keypoints: the two ends of each line.
+    this.points = new THREE.Points(new THREE.BufferGeometry(), new THREE.PointsMaterial({ size: 4, sizeAttenuation: false, vertexColors: true, depthTest: false }));
     this.points.renderOrder = 21;
     this.points.frustumCulled = false;
     this.scene.add(this.points);
@@ -204,7 +209,6 @@ export class MatchOverlay {
   }
 
   private uploadPositions(): void {
-    const g = this.lines.geometry;
     const n = this.pairs.length / 4;
     const fig = this.layout ? figurePositions(this.pairs, this.layout) : new Float32Array(this.pairs.length);
     const pos = new Float32Array(n * 6);
@@ -214,9 +218,10 @@ export class MatchOverlay {
       pos[i * 6 + 3] = fig[i * 4 + 2];
       pos[i * 6 + 4] = -fig[i * 4 + 3];
     }
-    g.setAttribute('position', new THREE.BufferAttribute(pos, 3));
-    g.setDrawRange(0, Math.min(this.count, n) * 2);
-    this.invalidate();
+    this.points.geometry.setAttribute('position', new THREE.BufferAttribute(pos, 3));
+    // An empty instanced geometry has no bounds (NaN warnings): hide the lines instead.
+    if (n > 0) this.lines.geometry.setPositions(pos);
+    this.applyCount();
   }
 
   /** RGB per match (both ends get the same colour). */
@@ -227,20 +232,35 @@ export class MatchOverlay {
       c.set(colors.subarray(i * 3, i * 3 + 3), i * 6);
       c.set(colors.subarray(i * 3, i * 3 + 3), i * 6 + 3);
     }
-    this.lines.geometry.setAttribute('color', new THREE.BufferAttribute(c, 3));
+    this.points.geometry.setAttribute('color', new THREE.BufferAttribute(c, 3));
+    if (n > 0) this.lines.geometry.setColors(c);
     this.invalidate();
   }
 
-  /** Show the first k matches: a draw range, nothing else. */
+  private applyCount(): void {
+    const n = Math.min(this.count, this.pairs.length / 4);
+    this.points.geometry.setDrawRange(0, n * 2);
+    this.lines.geometry.instanceCount = n;
+    this.lines.visible = this.linesWanted && n > 0;
+    this.invalidate();
+  }
+
+  /** Show the first k matches: a draw range (instance count), nothing else. */
   setCount(k: number): void {
     this.count = k;
-    this.lines.geometry.setDrawRange(0, Math.min(k, this.pairs.length / 4) * 2);
-    this.invalidate();
+    this.applyCount();
   }
 
   setLinesVisible(lines: boolean, points: boolean): void {
-    this.lines.visible = lines;
+    this.linesWanted = lines;
     this.points.visible = points;
+    this.applyCount();
+  }
+
+  /** Line width and keypoint size in CSS pixels (bigger in presentation mode). */
+  setStroke(lineWidth: number, pointSize: number): void {
+    this.lines.material.linewidth = lineWidth;
+    this.points.material.size = pointSize;
     this.invalidate();
   }
 
@@ -368,6 +388,8 @@ export class MatchOverlay {
   resize(): void {
     const { width, height } = this.cssSize();
     this.renderer.setSize(width, height, false);
+    // Line widths are in CSS pixels of this size (and scale with the pixel ratio, as in exports).
+    this.lines.material.resolution.set(width, height);
     if (this.view.fitted) this.fit();
     else this.updateCamera();
   }

@@ -25,6 +25,12 @@ function sync(o: MatchOverlay, s: CoamState, prev: CoamState | null, mem: { insp
     if (!prev || s.result !== prev.result) o.setMatches(arrays.pairs, colors);
     else o.setColors(colors);
   }
+  if (!prev || s.presentation !== prev.presentation || s.embed !== prev.embed) {
+    // Thicker strokes where the figure is projected.
+    if (s.presentation) o.setStroke(3, 7);
+    else if (s.embed) o.setStroke(2, 5);
+    else o.setStroke(1.5, 4);
+  }
   const k = shownCount(s);
   if (!prev || k !== shownCount(prev) || s.result !== prev.result) o.setCount(k);
   if (!prev || geometry !== prevGeometry || s.blend !== prev.blend || s.images !== prev.images) {
