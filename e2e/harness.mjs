@@ -3,7 +3,9 @@
 import { build, preview } from 'vite';
 import { chromium } from 'playwright-core';
 import { createServer } from 'node:net';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import { extname, normalize } from 'node:path';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -102,4 +104,27 @@ export async function waitForMatches(page, timeout = 90_000) {
 
 export function assert(cond, message) {
   if (!cond) throw new Error(`assertion failed: ${message}`);
+}
+
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.jpg': 'image/jpeg', '.json': 'application/json', '.md': 'text/markdown' };
+
+/**
+ * A plain static server (no COOP/COEP headers, so no cross-origin isolation) serving dist/ under a
+ * sub-path, as a folder next to the slides would be.
+ */
+export async function startPlainServer(prefix = '/talk/coam/') {
+  const dist = join(ROOT, 'dist');
+  const server = createHttpServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    if (!path.startsWith(prefix)) return void res.writeHead(404).end();
+    let file = normalize(join(dist, path.slice(prefix.length)));
+    if (!file.startsWith(dist)) return void res.writeHead(403).end();
+    if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
+    if (!existsSync(file)) return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
+    res.end(readFileSync(file));
+  });
+  const port = await freePort();
+  await new Promise((r) => server.listen(port, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${port}${prefix}`, close: () => new Promise((r) => server.close(() => r())) };
 }

@@ -1,7 +1,7 @@
 // The e2e tests. Each gets a fresh page in a shared browser (the WebGPU test starts its own).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, assert, dropFiles, inferenceRuns, launchBrowser, waitForMatches, debugState } from './harness.mjs';
+import { ROOT, assert, dropFiles, inferenceRuns, launchBrowser, waitForMatches, debugState, startPlainServer } from './harness.mjs';
 
 // Small inputs keep the run short on 2 cores: the network sees at most 256 px.
 const FAST = 'longSide=256';
@@ -182,6 +182,31 @@ export const tests = [
       const runsAfter = await inferenceRuns(page);
       await page.keyboard.press(' ');
       await page.waitForFunction((r) => window.__coamDebug.inferenceRuns === r + 1 && window.__coamDebug.state.run === 'done', runsAfter);
+    },
+  },
+  {
+    name: 'the build works from a plain static server in a sub-folder (no isolation headers, no network)',
+    async run({ page }) {
+      const plain = await startPlainServer('/talk/coam/');
+      const origin = new URL(plain.url).origin;
+      const outside = [];
+      await page.route('**/*', (route) => {
+        const u = route.request().url();
+        if (u.startsWith(origin) || u.startsWith('blob:') || u.startsWith('data:')) return route.continue();
+        outside.push(u);
+        return route.abort();
+      });
+      try {
+        await page.goto(`${plain.url}?sample=box&k=10&${FAST}`);
+        const total = await waitForMatches(page);
+        assert(total > 0, 'matched');
+        const isolated = await page.evaluate(() => crossOriginIsolated);
+        const badge = (await page.getByTestId('backend').textContent()).trim();
+        assert(badge === 'WASM', `single-threaded WASM without isolation, badge "${badge}" (isolated: ${isolated})`);
+        assert(outside.length === 0, `requests left the origin: ${outside.join(', ')}`);
+      } finally {
+        await plain.close();
+      }
     },
   },
   {
