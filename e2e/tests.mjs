@@ -100,6 +100,31 @@ export const tests = [
     },
   },
   {
+    name: 'greyscale, CMYK, alpha and EXIF-rotated photos decode upright and match',
+    async run({ page, url }) {
+      await page.goto(`${url}?${FAST}`);
+      const fixture = (name, type) => ({ name, type, buffer: readFileSync(join(ROOT, 'e2e', 'fixtures', name)) });
+      const cases = [
+        [fixture('exif-rotated-6.jpg', 'image/jpeg'), 110, 160],
+        [fixture('grey.jpg', 'image/jpeg'), 160, 110],
+        [fixture('alpha.png', 'image/png'), 160, 110],
+        [{ name: 'cmyk.jpg', type: 'image/jpeg', buffer: readFileSync(join(ROOT, 'src', 'core', '__fixtures__', 'cmyk.jpg')) }, null, null],
+      ];
+      await setFile(page, 'Image B', jpeg('box'));
+      for (const [file, w, h] of cases) {
+        const runs = await inferenceRuns(page);
+        await setFile(page, 'Image A', file);
+        await page.waitForFunction((r) => window.__coamDebug.inferenceRuns > r && window.__coamDebug.state.run === 'done', runs, { timeout: 60_000 });
+        const a = (await debugState(page)).images.A;
+        if (w) assert(a.width === w && a.height === h, `${file.name}: decoded ${a.width}×${a.height}, expected ${w}×${h}`);
+        // The sharp display copy (browser decoder) and the network's pixels (core decoder) agree on orientation.
+        await page.waitForFunction(() => window.__coamDebug.state.images.A?.bitmapWidth > 0);
+        const shown = (await debugState(page)).images.A;
+        assert(shown.bitmapWidth === a.width && shown.bitmapHeight === a.height, `${file.name}: shown ${shown.bitmapWidth}×${shown.bitmapHeight} vs decoded ${a.width}×${a.height}`);
+      }
+    },
+  },
+  {
     name: 'embed URL renders the chrome-less view with the requested K',
     async run({ page, url }) {
       await page.goto(`${url}?embed=1&a=box&b=box_in_scene&k=7&layout=stacked&heatmap=1&${FAST}`);

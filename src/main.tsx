@@ -31,6 +31,12 @@ const debug = {
       matches: s.result?.matches.length ?? 0,
       k: s.k,
       timings: s.result?.timings ?? null,
+      images: Object.fromEntries(
+        (['A', 'B'] as const).map((slot) => {
+          const e = s.images[slot];
+          return [slot, e ? { status: e.status, width: e.width, height: e.height, bitmapWidth: e.bitmap?.width ?? 0, bitmapHeight: e.bitmap?.height ?? 0 } : null];
+        }),
+      ),
     };
   },
   probe: probeBackend,
