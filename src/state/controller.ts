@@ -300,7 +300,7 @@ export function loadModel(source: ModelSource): void {
 }
 
 export function loadBundledModel(): void {
-  loadModel({ kind: 'url', url: new URL(modelUrl, document.baseURI).href, label: 'bundled coam.onnx' });
+  loadModel({ kind: 'url', url: new URL(modelUrl, document.baseURI).href, label: 'bundled coam.onnx', cache: true });
 }
 
 /** A user's own model: an .onnx file, optionally with its .json sidecar (else the bundled sidecar applies). */

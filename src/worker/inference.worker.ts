@@ -35,9 +35,12 @@ function errorOf(e: unknown): { code: CoamErrorCode | 'internal'; message: strin
 
 const MODEL_CACHE = 'coam-models-v1';
 
-/** Fetches with download progress; keeps a copy in Cache Storage so a reload does not re-download. */
-async function fetchBytes(url: string, onFraction: (f: number) => void): Promise<Uint8Array> {
-  const cache = typeof caches !== 'undefined' ? await caches.open(MODEL_CACHE).catch(() => null) : null;
+/**
+ * Fetches with download progress. With `useCache`, keeps a copy in Cache Storage so a reload does
+ * not download again (only for content-hashed URLs: a user's URL may change behind our back).
+ */
+async function fetchBytes(url: string, onFraction: (f: number) => void, useCache: boolean): Promise<Uint8Array> {
+  const cache = useCache && typeof caches !== 'undefined' ? await caches.open(MODEL_CACHE).catch(() => null) : null;
   const cached = cache ? await cache.match(url).catch(() => undefined) : undefined;
   const response = cached ?? (await fetch(url));
   if (!response.ok) throw new Error(`HTTP ${response.status} for ${url}`);
@@ -60,6 +63,8 @@ async function fetchBytes(url: string, onFraction: (f: number) => void): Promise
     offset += c.byteLength;
   }
   if (cache && !cached) {
+    // One bundled model at a time: drop copies of earlier builds' models.
+    for (const old of await cache.keys().catch(() => [])) await cache.delete(old).catch(() => undefined);
     await cache
       .put(url, new Response(bytes.slice(), { headers: { 'content-type': 'application/octet-stream' } }))
       .catch(() => undefined);
@@ -90,7 +95,7 @@ async function loadModel(source: ModelSource, fallbackInfo: ModelInfo, prefer: B
   let bytes: Uint8Array;
   let rawInfo: unknown;
   if (source.kind === 'url') {
-    bytes = await fetchBytes(source.url, (f) => post({ type: 'progress', stage: 'download', fraction: f }));
+    bytes = await fetchBytes(source.url, (f) => post({ type: 'progress', stage: 'download', fraction: f }), source.cache === true);
     rawInfo = source.infoUrl ? await fetchInfo(source.infoUrl) : undefined;
   } else {
     bytes = new Uint8Array(source.bytes);
@@ -101,7 +106,7 @@ async function loadModel(source: ModelSource, fallbackInfo: ModelInfo, prefer: B
     rawInfo !== undefined
       ? parseModelInfo(rawInfo)
       : source.kind === 'url' && !source.infoUrl
-        ? fallbackInfo
+        ? parseModelInfo(fallbackInfo)
         : await inferModelInfo(await loadOrt('wasm'), bytes.slice(), { name: source.label, longSide: fallbackInfo.inputSize.longSide });
 
   post({ type: 'progress', stage: 'compile', fraction: 0 });

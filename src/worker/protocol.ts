@@ -12,7 +12,8 @@ export type GeometryKind = 'homography' | 'fundamental';
 
 /** Where the model comes from: the bundled URL, a user URL, or bytes from a file picker. */
 export type ModelSource =
-  | { kind: 'url'; url: string; infoUrl?: string; label: string }
+  /** `cache`: keep a copy in Cache Storage (the bundled model, whose URL changes with its content). */
+  | { kind: 'url'; url: string; infoUrl?: string; label: string; cache?: boolean }
   | { kind: 'bytes'; bytes: ArrayBuffer; info?: unknown; label: string };
 
 export type ToWorker =
