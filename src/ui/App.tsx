@@ -9,6 +9,18 @@ import { Notices } from './Notices';
 import { BackendBadge, InspectInfo, Legend, ProgressBar, StatusText, Timings } from './Status';
 import { useGlobalInput } from './useGlobalInput';
 
+/** Shown over the empty figure: what to do first. */
+function EmptyHint() {
+  const empty = useCoam((s) => !s.images.A && !s.images.B);
+  if (!empty) return null;
+  return (
+    <div className="empty-hint" aria-hidden="true">
+      <p>Drop two photos anywhere on the page, paste one, or pick a sample pair.</p>
+      <p className="muted">Everything runs in this browser tab; no image is uploaded.</p>
+    </div>
+  );
+}
+
 function StatusStrip({ compact }: { compact: boolean }) {
   return (
     <footer className={`strip ${compact ? 'compact' : ''}`}>
@@ -73,6 +85,7 @@ export function App() {
       <Notices />
       <main className="stage">
         <Viewer label="Matches between image A and image B" />
+        <EmptyHint />
       </main>
       <StatusStrip compact={false} />
     </div>
