@@ -31,6 +31,7 @@ const debug = {
       matches: s.result?.matches.length ?? 0,
       k: s.k,
       timings: s.result?.timings ?? null,
+      modelLoad: { totalMs: s.model.loadMs, fetchMs: s.model.fetchMs ?? 0 },
       images: Object.fromEntries(
         (['A', 'B'] as const).map((slot) => {
           const e = s.images[slot];

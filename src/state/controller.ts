@@ -102,6 +102,7 @@ function onWorkerMessage(msg: FromWorker): void {
           fallbackReason: msg.fallbackReason,
           threads: msg.threads,
           loadMs: msg.loadMs,
+          fetchMs: msg.fetchMs,
         },
         // A new model invalidates the old result (a mid-run fallback to WASM does not).
         ...(msg.keepRun ? {} : { progress: null, run: { status: 'idle' as const, runId: s.run.runId } }),

@@ -41,6 +41,7 @@ export interface ModelState {
   fallbackReason?: string;
   threads: number;
   loadMs: number;
+  fetchMs?: number;
 }
 
 export interface RunState {

@@ -78,10 +78,16 @@ export function BackendBadge() {
 export function Timings() {
   const t = useCoam((s) => s.result?.timings);
   const loadMs = useCoam((s) => s.model.loadMs);
+  const fetchMs = useCoam((s) => s.model.fetchMs);
   const geometry = useCoam((s) => currentGeometry(s));
   return (
     <span className="timings" data-testid="timings">
-      {loadMs > 0 && <span>model load {ms(loadMs)}</span>}
+      {loadMs > 0 && (
+        <span title="reading the model, then starting the runtime and compiling the session">
+          model load {ms(loadMs)}
+          {fetchMs !== undefined ? ` (read ${ms(fetchMs)}, compile ${ms(loadMs - fetchMs)})` : ''}
+        </span>
+      )}
       {t && (
         <>
           <span>pass A|B {ms(t.passABMs)}</span>

@@ -109,6 +109,7 @@ async function loadModel(source: ModelSource, fallbackInfo: ModelInfo, prefer: B
         ? parseModelInfo(fallbackInfo)
         : await inferModelInfo(await loadOrt('wasm'), bytes.slice(), { name: source.label, longSide: fallbackInfo.inputSize.longSide });
 
+  const tFetched = performance.now();
   post({ type: 'progress', stage: 'compile', fraction: 0 });
   let fallbackReason: string | undefined;
   let next: CoamModel | null = null;
@@ -141,6 +142,7 @@ async function loadModel(source: ModelSource, fallbackInfo: ModelInfo, prefer: B
     fallbackReason: prefer === 'wasm' ? 'WASM requested' : fallbackReason,
     threads: backend === 'wasm' ? wasmThreads() : 0,
     loadMs: performance.now() - t0,
+    fetchMs: tFetched - t0,
     label: source.label,
   });
 }

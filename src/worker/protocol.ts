@@ -47,6 +47,8 @@ export type FromWorker =
       fallbackReason?: string;
       threads: number;
       loadMs: number;
+      /** Of loadMs: reading the model (network or cache) and its sidecar; the rest is runtime + session. */
+      fetchMs?: number;
       label: string;
       /** A mid-run backend switch: update the badge, but the run in flight carries on. */
       keepRun?: boolean;
