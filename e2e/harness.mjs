@@ -55,6 +55,9 @@ export async function startServer() {
 
 /** A chromium with a fresh profile; returns { browser, close }. */
 export async function launchBrowser({ webgpu = false } = {}) {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH`);
+  }
   const userDataDir = mkdtempSync(join(tmpdir(), 'coam-e2e-'));
   const args = [...BASE_ARGS];
   if (webgpu) args.push('--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader', '--use-webgpu-adapter=swiftshader');
