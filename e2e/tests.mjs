@@ -194,6 +194,8 @@ export const tests = [
       await page.getByLabel('Conditioning').selectOption('self');
       await page.waitForFunction((r) => window.__coamDebug.inferenceRuns === r + 1 && window.__coamDebug.state.run === 'done', runs);
       await waitForMatches(page);
+      // Both conditionings have run on these images: the strip compares them, inliers included.
+      await page.getByTestId('conditioning-compare').filter({ hasText: /other image: \d+ matches, \d+ inliers · on itself: \d+ matches, \d+ inliers/ }).waitFor({ timeout: 20_000 });
       const bad = readFileSync(join(ROOT, 'src', 'core', '__fixtures__', 'bad_names.onnx'));
       await page.getByLabel('Load model (.onnx, optional .json sidecar)').setInputFiles({ name: 'bad_names.onnx', mimeType: 'application/octet-stream', buffer: bad });
       await page.getByRole('alert').filter({ hasText: /Model breaks the contract: .*'image'/ }).waitFor({ timeout: 30_000 });

@@ -9,7 +9,7 @@ import type { BackendName, FromWorker, ModelSource, Slot, ToWorker } from '../wo
 import type { DecodeReply, DecodeRequest } from '../worker/decode.worker';
 import { SAMPLE_PAIRS, sampleUrl } from './samples';
 import { currentGeometry, shownCount } from './derived';
-import { clearNotices, notify, useCoam, type CoamState } from './store';
+import { clearNotices, notify, useCoam, type CoamState, type RunSummary } from './store';
 import type { ImageRef, UrlSettings } from './url-params';
 
 const DEFAULT_LONG_SIDE = 640;
@@ -123,7 +123,22 @@ function onWorkerMessage(msg: FromWorker): void {
     }
     case 'result': {
       if (msg.runId !== s.run.runId) return;
-      useCoam.setState({ result: msg.result, run: { ...s.run, status: 'done' }, progress: null, geometry: null, inspect: null });
+      const summary: RunSummary = {
+        imageA: s.run.imageA!,
+        imageB: s.run.imageB!,
+        longSide: s.run.longSide!,
+        conditioning: s.run.conditioning!,
+        matches: msg.result.matches.length,
+        inliers: [],
+      };
+      useCoam.setState({
+        result: msg.result,
+        run: { ...s.run, status: 'done' },
+        progress: null,
+        geometry: null,
+        inspect: null,
+        summaries: [...s.summaries.filter((x) => x.conditioning !== summary.conditioning), summary],
+      });
       clearNotices('run');
       return;
     }
@@ -131,8 +146,17 @@ function onWorkerMessage(msg: FromWorker): void {
       if (msg.requestId !== pendingGeometry?.requestId) return;
       const { runId, k } = pendingGeometry;
       pendingGeometry = null;
+      const cond = s.run.conditioning;
       useCoam.setState({
         geometry: { runId, k, kind: msg.kind, matrix: msg.matrix, inliers: msg.inliers, inlierCount: msg.inlierCount, ms: msg.ms },
+        summaries:
+          runId === s.run.runId
+            ? s.summaries.map((x) =>
+                x.conditioning === cond
+                  ? { ...x, inliers: [...x.inliers.filter((i) => i.kind !== msg.kind || i.k !== k), { kind: msg.kind, k, count: msg.inlierCount }] }
+                  : x,
+              )
+            : s.summaries,
       });
       return;
     }

@@ -120,3 +120,18 @@ export function scoreRange(result: PairResult | null): [number, number] | null {
   const m = result.matches;
   return [m[m.length - 1].score, m[0].score];
 }
+
+/**
+ * Pair vs self conditioning on the current images, as measured: matches, and inliers where both
+ * runs were verified with the same model and K. Null until both have run.
+ */
+export function conditioningComparison(s: Pick<CoamState, 'summaries' | 'images' | 'run' | 'k' | 'result' | 'ransac'>) {
+  const a = s.images.A?.id;
+  const b = s.images.B?.id;
+  const same = (x: CoamState['summaries'][number]) => x.imageA === a && x.imageB === b && x.longSide === s.run.longSide;
+  const pair = s.summaries.find((x) => x.conditioning === 'pair' && same(x));
+  const self = s.summaries.find((x) => x.conditioning === 'self' && same(x));
+  if (!pair || !self) return null;
+  const inl = (x: typeof pair) => (s.ransac === 'off' ? undefined : x.inliers.find((i) => i.kind === s.ransac && i.k === Math.min(s.k, x.matches))?.count);
+  return { pair: { matches: pair.matches, inliers: inl(pair) }, self: { matches: self.matches, inliers: inl(self) } };
+}

@@ -72,6 +72,17 @@ export interface Inspect {
   pinned: boolean;
 }
 
+/** What one finished run produced, kept so pair and self conditioning can be compared. */
+export interface RunSummary {
+  imageA: string;
+  imageB: string;
+  longSide: number;
+  conditioning: Conditioning;
+  matches: number;
+  /** Inliers per geometry kind and K, as they were measured on this run. */
+  inliers: Array<{ kind: GeometryKind; k: number; count: number }>;
+}
+
 export interface Progress {
   stage: string;
   fraction: number;
@@ -98,6 +109,8 @@ export interface CoamState {
   presentation: boolean;
 
   notices: Notice[];
+  /** The latest run of each conditioning (pair, self) for comparison. */
+  summaries: RunSummary[];
   /** How many inferences the worker was asked for (the tests check the slider never adds one). */
   inferenceRuns: number;
 }
@@ -122,6 +135,7 @@ export const initialState = (): CoamState => ({
   embed: false,
   presentation: false,
   notices: [],
+  summaries: [],
   inferenceRuns: 0,
 });
 

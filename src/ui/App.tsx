@@ -6,7 +6,7 @@ import { Inputs } from './Inputs';
 import { Controls, TopK } from './Controls';
 import { Viewer } from './Viewer';
 import { Notices } from './Notices';
-import { BackendBadge, InspectInfo, Legend, ProgressBar, StatusText, Timings } from './Status';
+import { BackendBadge, ConditioningCompare, InspectInfo, Legend, ProgressBar, StatusText, Timings } from './Status';
 import { useGlobalInput } from './useGlobalInput';
 
 /** Shown over the empty figure: what to do first. */
@@ -28,6 +28,7 @@ function StatusStrip({ compact }: { compact: boolean }) {
       <ProgressBar />
       <Legend />
       <InspectInfo />
+      <ConditioningCompare />
       {!compact && <BackendBadge />}
       {!compact && <Timings />}
     </footer>

@@ -1,7 +1,7 @@
 /** The strip under the figure: status (role=status), progress, backend badge, timings, legend. */
 import { useShallow } from 'zustand/react/shallow';
 import { useCoam } from '../state/store';
-import { currentGeometry, inspection, scoreRange, shownCount, totalCount } from '../state/derived';
+import { conditioningComparison, currentGeometry, inspection, scoreRange, shownCount, totalCount } from '../state/derived';
 import { rampCss, INLIER_RGB, OUTLIER_RGB } from '../render/colormap';
 
 const STAGE_LABEL: Record<string, string> = {
@@ -143,6 +143,21 @@ export function InspectInfo() {
   return (
     <span className="inspect-info" data-testid="inspect">
       {text}
+    </span>
+  );
+}
+
+/** Pair vs self conditioning, once both have run on these images. */
+export function ConditioningCompare() {
+  const c = useCoam(useShallow((s) => {
+    const r = conditioningComparison(s);
+    return r ? [r.pair.matches, r.pair.inliers ?? -1, r.self.matches, r.self.inliers ?? -1] : null;
+  }));
+  if (!c) return null;
+  const part = (m: number, i: number) => `${m} matches${i >= 0 ? `, ${i} inliers` : ''}`;
+  return (
+    <span className="compare" data-testid="conditioning-compare">
+      conditioned on the other image: {part(c[0], c[1])} · on itself: {part(c[2], c[3])}
     </span>
   );
 }
