@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Export trained CoAM weights to the model contract: models/coam.onnx + models/coam.json.
+"""Export trained CoAM weights to the model contract (models/coam.onnx + models/coam.json) and to
+a split of the same weights into an encoder and a conditioned decoder.
 
     /usr/bin/python3 models/export.py                                  # from models/checkpoints/main/best.pt
     /usr/bin/python3 models/export.py --checkpoint path/to/best.pt --metrics eval.json
@@ -8,7 +9,14 @@ Writes:
   models/coam.onnx       inputs image [1,3,H,W], condition [1,3,Hc,Wc] (RGB in [0,1], dynamic sizes,
                          multiples of `multiple`); outputs descriptors [1,D,H/4,W/4] (unit L2) and
                          distinctiveness [1,1,H/4,W/4]; opset 17
-  models/coam.json       the sidecar (stride, descriptorDim, multiple, training facts, metrics)
+  models/coam-encoder.onnx   input image [1,3,H,W]; outputs the encoder levels the decoder reads,
+                         named by stride: s4, s8, s16, s32 (float32 [1,C,H/s,W/s])
+  models/coam-decoder.onnx   inputs the image's s4, s8, s16, s32 and the condition's
+                         condition_s16, condition_s32 (the co-attention levels); outputs descriptors
+                         and distinctiveness exactly as coam.onnx. A pair then encodes each image
+                         once and decodes twice (A|B, B|A) instead of encoding both images per pass.
+  models/coam.json       the sidecar (stride, descriptorDim, multiple, training facts, metrics, and
+                         `split`: the two graphs' file names and feature names)
   models/coam.pt         the weights alone, so the reference outputs can be recomputed
   models/fixtures/       random inputs of two sizes with PyTorch's outputs (reference.py);
                          models/export.test.ts checks onnxruntime-web's wasm backend against them
@@ -17,11 +25,13 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import hashlib
 import json
 import os
 import sys
 
 import torch
+import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from coam.network import CoamConfig, CoamNet, count_parameters  # noqa: E402
@@ -53,6 +63,95 @@ def export_onnx(model: CoamNet, path: str) -> None:
     onnx.checker.check_model(onnx.load(path))
 
 
+class Encoder(nn.Module):
+    """image -> the encoder levels the decoder reads (A's skips and co-attention levels, B's
+    co-attention levels): every level but the first (stride 2), which the decoder never uses."""
+
+    def __init__(self, net: CoamNet):
+        super().__init__()
+        self.net = net
+
+    def forward(self, image):
+        return tuple(self.net.encode(image)[1:])
+
+
+class ConditionedDecoder(nn.Module):
+    """The image's levels + the condition's co-attention levels -> descriptors, distinctiveness."""
+
+    def __init__(self, net: CoamNet):
+        super().__init__()
+        self.net = net
+        self.levels = len(net.config.widths)
+
+    def forward(self, *feats):
+        image_feats, condition_feats = feats[: self.levels - 1], feats[self.levels - 1:]
+        attended = self.levels - len(condition_feats)
+        # The decoder reads neither the stride-2 level nor the condition's levels below co-attention.
+        feats_a = [None, *image_feats]
+        feats_b = [None] * attended + list(condition_feats)
+        return self.net.decode(feats_a, feats_b)
+
+
+def split_names(cfg: CoamConfig) -> tuple[list[str], list[str]]:
+    """Feature names by stride: the encoder's outputs, and which of them condition the decoder."""
+    levels = len(cfg.widths)
+    strides = [2 ** (i + 1) for i in range(levels)]
+    features = [f"s{s}" for s in strides[1:]]
+    conditioning = [f"s{s}" for s in strides[levels - cfg.coattention_levels:]]
+    return features, conditioning
+
+
+def export_split(model: CoamNet, encoder_path: str, decoder_path: str) -> dict:
+    """The encoder and conditioned-decoder graphs from the same weights; returns the sidecar's `split`."""
+    import onnx
+    m = model.config.multiple
+    features, conditioning = split_names(model.config)
+    image = torch.rand(1, 3, 3 * m, 4 * m)
+    torch.onnx.export(
+        Encoder(model).eval(), (image,), encoder_path, opset_version=17,
+        input_names=["image"], output_names=features,
+        dynamic_axes={"image": {2: "height", 3: "width"},
+                      **{f: {2: f"{f}_height", 3: f"{f}_width"} for f in features}},
+        do_constant_folding=True,
+    )
+    with torch.no_grad():
+        feats_a = dict(zip(features, Encoder(model).eval()(image)))
+        feats_b = dict(zip(features, Encoder(model).eval()(torch.rand(1, 3, 4 * m, 3 * m))))
+    condition_inputs = [f"condition_{f}" for f in conditioning]
+    args = tuple(feats_a[f] for f in features) + tuple(feats_b[f] for f in conditioning)
+    torch.onnx.export(
+        ConditionedDecoder(model).eval(), args, decoder_path, opset_version=17,
+        input_names=features + condition_inputs, output_names=["descriptors", "distinctiveness"],
+        dynamic_axes={
+            **{f: {2: f"{f}_height", 3: f"{f}_width"} for f in features},
+            **{c: {2: f"{c}_height", 3: f"{c}_width"} for c in condition_inputs},
+            "descriptors": {2: "grid_height", 3: "grid_width"}, "distinctiveness": {2: "grid_height", 3: "grid_width"},
+        },
+        do_constant_folding=True,
+    )
+    for path in (encoder_path, decoder_path):
+        graph = onnx.load(path)
+        onnx.checker.check_model(graph)
+        ops = {n.op_type for n in graph.graph.node}
+        assert "GridSample" not in ops, f"{path} uses GridSample"
+    return {
+        "encoder": os.path.basename(encoder_path),
+        "decoder": os.path.basename(decoder_path),
+        # Encoder outputs = the decoder's image inputs; the decoder's condition inputs are
+        # condition_<name> for each conditioning feature, fed from the condition's encoder outputs.
+        "featureNames": features,
+        "conditionFeatureNames": conditioning,
+    }
+
+
+def sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--checkpoint", default=os.path.join(HERE, "checkpoints", "main", "best.pt"))
@@ -71,6 +170,9 @@ def main(argv=None):
     cfg = model.config
     onnx_path = os.path.join(args.out, "coam.onnx")
     export_onnx(model, onnx_path)
+    split = export_split(model, os.path.join(args.out, "coam-encoder.onnx"), os.path.join(args.out, "coam-decoder.onnx"))
+    # Ties the split to this contract graph: a loader uses the split only beside the graph it came from.
+    split["contractSha256"] = sha256(onnx_path)
     torch.save({"model": model.state_dict(), "config": cfg.to_dict()}, os.path.join(args.out, "coam.pt"))
 
     metrics = {}
@@ -107,6 +209,7 @@ def main(argv=None):
             "size": ck.get("args", {}).get("size"),
         },
         "metrics": metrics,
+        "split": split,
     }
     with open(sidecar_path, "w") as f:
         json.dump(sidecar, f, indent=2)
@@ -114,7 +217,7 @@ def main(argv=None):
     reference.write_fixtures(model, os.path.join(args.out, "fixtures"))
     size_mb = os.path.getsize(onnx_path) / 1e6
     print(f"wrote {onnx_path} ({size_mb:.2f} MB, {count_parameters(model) / 1e6:.2f} M parameters, step {step}), "
-          f"{sidecar_path}, fixtures")
+          f"{split['encoder']}, {split['decoder']}, {sidecar_path}, fixtures")
 
 
 if __name__ == "__main__":
