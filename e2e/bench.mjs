@@ -30,7 +30,7 @@ try {
       modelLoad: window.__coamDebug.state.modelLoad,
     }));
     loads.push(t.first);
-    console.log(`  load ${i + 1}: first matches at ${fmt(t.first)} after navigation (${t.backend}; passes ${fmt(t.timings.passABMs)} + ${fmt(t.timings.passBAMs)}, matching ${fmt(t.timings.matchMs)}; model ready ${fmt(t.marks.modelReady)} (read ${fmt(t.modelLoad.fetchMs)} + runtime/session ${fmt(t.modelLoad.totalMs - t.modelLoad.fetchMs)}), images decoded ${fmt(t.marks.imagesReady)})`);
+    console.log(`  load ${i + 1}: first matches at ${fmt(t.first)} after navigation (${t.backend}; ${t.timings.encodeMs !== undefined ? `encode ${fmt(t.timings.encodeMs)} + ` : ''}passes ${fmt(t.timings.passABMs)} + ${fmt(t.timings.passBAMs)}, matching ${fmt(t.timings.matchMs)}; model ready ${fmt(t.marks.modelReady)} (read ${fmt(t.modelLoad.fetchMs)} + runtime/session ${fmt(t.modelLoad.totalMs - t.modelLoad.fetchMs)}), images decoded ${fmt(t.marks.imagesReady)})`);
   }
   console.log(`page load → first matches (${PAIR}, model cached, WASM): median ${fmt(median(loads))} over ${LOADS} loads; ${total} matches`);
 

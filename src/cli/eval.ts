@@ -72,7 +72,7 @@ export interface PairReport {
   matches: number;
   /** Why this pair has no matches (missing or unreadable matches file). */
   note?: string;
-  /** Both network passes (A|B + B|A), ms; model runs only. */
+  /** Both network passes (A|B + B|A, with the encoding when the model is split), ms; model runs only. */
   modelMs?: number;
   /** Decode + pre-processing + both passes + matching, ms; model runs only. */
   pairMs?: number;
@@ -303,7 +303,7 @@ export async function evaluate(dataDirArg: string, opts: EvalOptions, io: Io): P
           }
           const result = await matchPair(model, a.raster, b.raster, { longSide, conditioning: opts.selfCondition ? 'self' : 'pair' });
           pairMs = performance.now() - t0;
-          modelMs = result.timings.passABMs + result.timings.passBAMs;
+          modelMs = (result.timings.encodeMs ?? 0) + result.timings.passABMs + result.timings.passBAMs;
           modelTimes.push(modelMs);
           pairTimes.push(pairMs);
           matches = result.matches;

@@ -52,7 +52,9 @@ export async function matchCommand(args: string[], io: Io): Promise<number> {
       `${top.length} matches (of ${result.matches.length} mutual nearest neighbours) | ` +
         `fed ${result.preparedA.width}×${result.preparedA.height} and ${result.preparedB.width}×${result.preparedB.height} | ` +
         `mean score ${meanScore.toFixed(3)} | model ${model.info.name} ${model.info.version} on ${result.backend} | ` +
-        `load ${loadMs.toFixed(0)} ms, pre ${t.preprocessMs.toFixed(0)} ms, A|B ${t.passABMs.toFixed(0)} ms, B|A ${t.passBAMs.toFixed(0)} ms, ` +
+        `load ${loadMs.toFixed(0)} ms, pre ${t.preprocessMs.toFixed(0)} ms, ` +
+        (t.encodeMs !== undefined ? `encode ${t.encodeMs.toFixed(0)} ms, ` : '') +
+        `A|B ${t.passABMs.toFixed(0)} ms, B|A ${t.passBAMs.toFixed(0)} ms, ` +
         `match ${t.matchMs.toFixed(0)} ms, total ${t.totalMs.toFixed(0)} ms`,
     );
     const json = strOption(values, 'json');

@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CoamModel, inferModelInfo, parseModelInfo, validateOutputs } from './model';
+import { CoamModel, inferModelInfo, parseModelInfo, splitInfoOf, validateOutputs } from './model';
+import { readSplitGraphs } from './node';
 import { isCoamError } from './errors';
 import type { ModelInfo, PreparedImage } from './types';
 
@@ -220,5 +221,52 @@ describe('inferModelInfo on the committed model', () => {
     const info = parseModelInfo(JSON.parse(readFileSync(sidecarPath, 'utf8')));
     const probed = await inferModelInfo(ort, new Uint8Array(readFileSync(modelPath)));
     expect([probed.stride, probed.descriptorDim, probed.multiple]).toEqual([info.stride, info.descriptorDim, info.multiple]);
+  });
+});
+
+describe('the split graphs (models/coam-encoder.onnx + coam-decoder.onnx) through CoamModel', () => {
+  const models = join(__dirname, '..', '..', 'models');
+  const file = (name: string) => new Uint8Array(readFileSync(join(models, name)));
+  const info = () => parseModelInfo(JSON.parse(readFileSync(join(models, 'coam.json'), 'utf8')));
+
+  it('splitInfoOf reads the sidecar and names a bad field', async () => {
+    const split = splitInfoOf(info());
+    expect(split?.featureNames).toEqual(['s4', 's8', 's16', 's32']);
+    expect(split?.conditionFeatureNames).toEqual(['s16', 's32']);
+    expect(splitInfoOf(sidecar())).toBeNull();
+    await expectCoamError(() => splitInfoOf({ split: { ...split, featureNames: [] } }), 'model-contract', /'split\.featureNames'/);
+    await expectCoamError(() => splitInfoOf({ split: { ...split, conditionFeatureNames: ['s64'] } }), 'model-contract', /s64/);
+    await expectCoamError(() => splitInfoOf({ split: { ...split, encoder: undefined } }), 'model-contract', /'split\.encoder'/);
+  });
+
+  it('checks the graphs against the sidecar at load time', async () => {
+    const contract = file('coam.onnx');
+    const encoder = file('coam-encoder.onnx');
+    const decoder = file('coam-decoder.onnx');
+    // Swapped graphs, and a split without a sidecar naming it.
+    await expectCoamError(CoamModel.create(ort, contract, info(), { split: { encoder: decoder, decoder: encoder } }), 'model-contract', /encoder graph's inputs/);
+    const { split: _split, ...noSplit } = info();
+    await expectCoamError(CoamModel.create(ort, contract, parseModelInfo(noSplit), { split: { encoder, decoder } }), 'model-contract', /'split'/);
+    const renamed = { ...info(), split: { ...splitInfoOf(info()), conditionFeatureNames: ['s8', 's32'] } };
+    await expectCoamError(CoamModel.create(ort, contract, parseModelInfo(renamed), { split: { encoder, decoder } }), 'model-contract', /condition_s8/);
+    const m = await CoamModel.create(ort, contract, info(), { split: { encoder, decoder } });
+    expect(m.hasSplit).toBe(true);
+    const without = await CoamModel.create(ort, contract, info());
+    expect(without.hasSplit).toBe(false);
+    await expectCoamError(() => without.encode(formulaImage(64, 64, 0)), 'bad-argument', /no encoder\/decoder split/);
+    await expectCoamError(m.encode(formulaImage(64, 48, 0)), 'bad-argument', /multiples of 32/);
+    await m.release();
+    await without.release();
+    await expectCoamError(m.runPair(formulaImage(64, 64, 0), formulaImage(64, 64, 1)), 'inference', /released/);
+  });
+
+  it('readSplitGraphs: only beside the contract graph it was exported with', () => {
+    const modelPath = join(models, 'coam.onnx');
+    const contract = file('coam.onnx');
+    expect(readSplitGraphs(modelPath, contract, info())).not.toBeNull();
+    const other = contract.slice();
+    other[other.length - 1] ^= 1;
+    expect(readSplitGraphs(modelPath, other, info())).toBeNull();
+    expect(readSplitGraphs(join(FIX, 'tiny_coam.onnx'), bytes('tiny_coam.onnx'), info())).toBeNull();
   });
 });

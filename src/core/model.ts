@@ -8,6 +8,11 @@
  * The contract (issue #2): inputs `image` [1,3,H,W] and `condition` [1,3,Hc,Wc], float32 RGB in
  * [0,1]; outputs `descriptors` [1,D,H/s,W/s] unit-L2 along axis 1 and `distinctiveness`
  * [1,1,H/s,W/s] in [0,1]. The sidecar (ModelInfo) is the one source of truth for s, D, multiple.
+ *
+ * The fast path (optional): the same weights split into an encoder graph (`image` → the feature maps
+ * the decoder reads) and a conditioned-decoder graph (an image's features + the condition's
+ * co-attention features → `descriptors`, `distinctiveness`), named in the sidecar's `split`. A pair
+ * then encodes each image once and decodes twice, instead of encoding both images in each pass.
  */
 import type * as OrtTypes from 'onnxruntime-web';
 import { CoamError } from './errors';
@@ -114,6 +119,53 @@ export function parseModelInfo(json: unknown, options: { strict?: boolean } = {}
 // ---------------------------------------------------------------------------------------------
 // Session
 
+/** The sidecar's `split`: the encoder/decoder graphs' files and the names that join them. */
+export interface SplitInfo {
+  encoder: string;
+  decoder: string;
+  /** Encoder outputs, fed to the decoder under the same names for the image being described. */
+  featureNames: string[];
+  /** Of featureNames, those of the condition the decoder reads, fed as `condition_<name>`. */
+  conditionFeatureNames: string[];
+  /** sha256 of the contract graph exported with this split (a loader uses the split only beside it). */
+  contractSha256?: string;
+}
+
+const conditionInput = (name: string) => `condition_${name}`;
+
+/** The sidecar's `split`, checked; null when the sidecar names none. Throws model-contract when malformed. */
+export function splitInfoOf(info: Pick<ModelInfo, 'split'> | Record<string, unknown>): SplitInfo | null {
+  const raw = (info as Record<string, unknown>).split;
+  if (raw === undefined || raw === null) return null;
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw contract(`The model sidecar's 'split' must be an object, got ${JSON.stringify(raw)}.`);
+  const o = raw as Record<string, unknown>;
+  const names = (key: string): string[] => {
+    const v = field(o, key, `split.${key}`);
+    if (!Array.isArray(v) || v.length === 0 || !v.every((n) => typeof n === 'string' && n.length > 0)) {
+      throw contract(`The model sidecar's 'split.${key}' must be a non-empty list of names, got ${JSON.stringify(v)}.`);
+    }
+    return v as string[];
+  };
+  const featureNames = names('featureNames');
+  const conditionFeatureNames = names('conditionFeatureNames');
+  const unknown = conditionFeatureNames.filter((n) => !featureNames.includes(n));
+  if (unknown.length > 0) throw contract(`The model sidecar's 'split.conditionFeatureNames' names features the encoder does not output: ${unknown.join(', ')}.`);
+  const sha = o.contractSha256;
+  return {
+    encoder: str(o, 'encoder', 'split.encoder'),
+    decoder: str(o, 'decoder', 'split.decoder'),
+    featureNames,
+    conditionFeatureNames,
+    ...(typeof sha === 'string' ? { contractSha256: sha } : {}),
+  };
+}
+
+/** The split graphs' bytes (or URLs the runtime can fetch). */
+export interface SplitGraphs {
+  encoder: Uint8Array | string;
+  decoder: Uint8Array | string;
+}
+
 export interface CreateOptions {
   /**
    * Execution providers to try, in order (e.g. ['webgpu', 'wasm']). Each is tried on its own so
@@ -121,6 +173,11 @@ export interface CreateOptions {
    * Default ['wasm'].
    */
   executionProviders?: string[];
+  /**
+   * The encoder and conditioned-decoder graphs of the same weights (the sidecar's `split` names
+   * them). They run on the backend the contract graph got; `runPair` then encodes each image once.
+   */
+  split?: SplitGraphs;
 }
 
 function describe(e: unknown): string {
@@ -169,7 +226,42 @@ function checkSessionContract(session: OrtTypes.InferenceSession, info: ModelInf
       throw contract(`The model has no output '${name}' (its outputs are ${outputs.map((n) => `'${n}'`).join(', ')}); a CoAM model returns 'descriptors' and 'distinctiveness'.`);
     }
   }
-  // Static checks where metadata is available (ORT ≥ 1.21 exposes it; dynamic dims are strings).
+  checkOutputMetadata(session, info);
+}
+
+function namesOf(names: readonly string[]): string {
+  return names.map((n) => `'${n}'`).join(', ');
+}
+
+/** The split graphs' names: the encoder takes 'image' and outputs every feature; the decoder takes
+ *  exactly the image's features and the condition's, and returns the contract's outputs. */
+function checkSplitContract(encoder: OrtTypes.InferenceSession, decoder: OrtTypes.InferenceSession, split: SplitInfo, info: ModelInfo): void {
+  const encIn = [...encoder.inputNames];
+  const encOut = [...encoder.outputNames];
+  if (encIn.length !== 1 || encIn[0] !== 'image') {
+    throw contract(`The encoder graph's inputs are ${namesOf(encIn)}; it must take only 'image'.`);
+  }
+  const missingOut = split.featureNames.filter((n) => !encOut.includes(n));
+  if (missingOut.length > 0) {
+    throw contract(`The encoder graph has no output ${namesOf(missingOut)} (its outputs are ${namesOf(encOut)}), which the sidecar's split names.`);
+  }
+  const expected = [...split.featureNames, ...split.conditionFeatureNames.map(conditionInput)];
+  const decIn = [...decoder.inputNames];
+  const missingIn = expected.filter((n) => !decIn.includes(n));
+  const extraIn = decIn.filter((n) => !expected.includes(n));
+  if (missingIn.length > 0 || extraIn.length > 0) {
+    throw contract(`The decoder graph's inputs are ${namesOf(decIn)} but the sidecar's split needs exactly ${namesOf(expected)}.`);
+  }
+  for (const name of OUTPUT_NAMES) {
+    if (!decoder.outputNames.includes(name)) {
+      throw contract(`The decoder graph has no output '${name}' (its outputs are ${namesOf(decoder.outputNames)}).`);
+    }
+  }
+  checkOutputMetadata(decoder, info);
+}
+
+/** Static checks where metadata is available (ORT ≥ 1.21 exposes it; dynamic dims are strings). */
+function checkOutputMetadata(session: OrtTypes.InferenceSession, info: ModelInfo | null): void {
   const meta = (session as unknown as { outputMetadata?: readonly OrtTypes.InferenceSession.ValueMetadata[] }).outputMetadata;
   if (info && Array.isArray(meta)) {
     for (const m of meta) {
@@ -249,6 +341,31 @@ export function validateOutputs(
   return { descriptors: desc, distinctiveness: dist, descriptorDim: D, gridWidth, gridHeight, stride };
 }
 
+/** One image through the encoder graph: its feature maps, to decode as image or as condition. */
+export interface EncodedImage {
+  /** The fed size (the decoder's outputs are checked against it). */
+  readonly width: number;
+  readonly height: number;
+  readonly features: Readonly<Record<string, OrtTypes.Tensor>>;
+  /** Free the runtime's buffers; the features cannot be decoded afterwards. */
+  dispose(): void;
+}
+
+function checkPrepared(name: string, p: PreparedImage, multiple: number): void {
+  if (p.width % multiple !== 0 || p.height % multiple !== 0 || p.tensor.length !== 3 * p.width * p.height) {
+    throw new CoamError(
+      'bad-argument',
+      `The ${name} tensor is ${p.width}×${p.height} (${p.tensor.length} values); it must be 3×H×W with sides multiples of ${multiple}.`,
+    );
+  }
+}
+
+interface SplitSessions {
+  encoder: OrtTypes.InferenceSession;
+  decoder: OrtTypes.InferenceSession;
+  names: SplitInfo;
+}
+
 export class CoamModel {
   /** Which execution provider runs the model ('webgpu', 'wasm', …). */
   readonly backend: string;
@@ -261,9 +378,15 @@ export class CoamModel {
     readonly info: ModelInfo,
     backend: string,
     fallbacks: Array<{ backend: string; reason: string }>,
+    private split: SplitSessions | null = null,
   ) {
     this.backend = backend;
     this.fallbacks = fallbacks;
+  }
+
+  /** Whether the encoder/decoder graphs are loaded, so `runPair` encodes each image once. */
+  get hasSplit(): boolean {
+    return this.split !== null;
   }
 
   /**
@@ -278,48 +401,115 @@ export class CoamModel {
   ): Promise<CoamModel> {
     const eps = options.executionProviders ?? ['wasm'];
     const { session, backend, fallbacks } = await openSession(ort, model, eps);
+    const opened: OrtTypes.InferenceSession[] = [session];
     try {
       checkSessionContract(session, info);
+      let split: SplitSessions | null = null;
+      if (options.split) {
+        const names = splitInfoOf(info);
+        if (!names) throw contract("Split graphs were given but the model sidecar has no 'split' naming their features.");
+        // The same backend as the contract graph: one device, and `backend` stays the truth.
+        const encoder = (await openSession(ort, options.split.encoder, [backend])).session;
+        opened.push(encoder);
+        const decoder = (await openSession(ort, options.split.decoder, [backend])).session;
+        opened.push(decoder);
+        checkSplitContract(encoder, decoder, names, info);
+        split = { encoder, decoder, names };
+      }
+      return new CoamModel(ort, session, info, backend, fallbacks, split);
     } catch (e) {
-      await session.release().catch(() => undefined);
+      for (const s of opened) await s.release().catch(() => undefined);
       throw e;
     }
-    return new CoamModel(ort, session, info, backend, fallbacks);
   }
 
   /** One conditioned pass: `image` described in the context of `condition`. */
   async run(image: PreparedImage, condition: PreparedImage): Promise<DenseOutput> {
     const session = this.session;
     if (!session) throw new CoamError('inference', 'The model was released; load it again.');
-    const { multiple } = this.info;
-    for (const [name, p] of [['image', image], ['condition', condition]] as const) {
-      if (p.width % multiple !== 0 || p.height % multiple !== 0 || p.tensor.length !== 3 * p.width * p.height) {
-        throw new CoamError(
-          'bad-argument',
-          `The ${name} tensor is ${p.width}×${p.height} (${p.tensor.length} values); it must be 3×H×W with sides multiples of ${multiple}.`,
-        );
-      }
-    }
+    checkPrepared('image', image, this.info.multiple);
+    checkPrepared('condition', condition, this.info.multiple);
     const ort = this.ort;
     const feeds = {
       image: new ort.Tensor('float32', image.tensor, [1, 3, image.height, image.width]),
       condition: new ort.Tensor('float32', condition.tensor, [1, 3, condition.height, condition.width]),
     };
-    let out: OrtTypes.InferenceSession.ReturnType;
+    return this.dense(await this.runSession(session, feeds), image);
+  }
+
+  /**
+   * Both passes of a pair: A conditioned on B and B on A ('pair'), or each on itself ('self').
+   * With the split graphs each image is encoded once; without, the contract graph runs twice.
+   */
+  async runPair(a: PreparedImage, b: PreparedImage, conditioning: 'pair' | 'self' = 'pair'): Promise<[DenseOutput, DenseOutput]> {
+    const self = conditioning === 'self';
+    if (!this.split) return [await this.run(a, self ? a : b), await this.run(b, self ? b : a)];
+    const encA = await this.encode(a);
+    let encB: EncodedImage | null = null;
     try {
-      out = await session.run(feeds);
+      encB = await this.encode(b);
+      return [await this.decode(encA, self ? encA : encB), await this.decode(encB, self ? encB : encA)];
+    } finally {
+      encA.dispose();
+      encB?.dispose();
+    }
+  }
+
+  /** The encoder graph on one image (needs the split graphs: see `hasSplit`). */
+  async encode(image: PreparedImage): Promise<EncodedImage> {
+    const split = this.requireSplit();
+    checkPrepared('image', image, this.info.multiple);
+    const out = await this.runSession(split.encoder, {
+      image: new this.ort.Tensor('float32', image.tensor, [1, 3, image.height, image.width]),
+    });
+    const features: Record<string, OrtTypes.Tensor> = {};
+    for (const name of split.names.featureNames) features[name] = out[name] as OrtTypes.Tensor;
+    for (const [name, t] of Object.entries(out)) if (!(name in features)) (t as OrtTypes.Tensor).dispose?.();
+    let disposed = false;
+    return {
+      width: image.width,
+      height: image.height,
+      features,
+      dispose: () => {
+        if (disposed) return;
+        disposed = true;
+        for (const t of Object.values(features)) t.dispose?.();
+      },
+    };
+  }
+
+  /** The conditioned decoder: `image` described in the context of `condition` (both encoded). */
+  async decode(image: EncodedImage, condition: EncodedImage): Promise<DenseOutput> {
+    const split = this.requireSplit();
+    const feeds: Record<string, OrtTypes.Tensor> = {};
+    for (const name of split.names.featureNames) feeds[name] = image.features[name];
+    for (const name of split.names.conditionFeatureNames) feeds[conditionInput(name)] = condition.features[name];
+    return this.dense(await this.runSession(split.decoder, feeds), image);
+  }
+
+  private requireSplit(): SplitSessions {
+    if (!this.session) throw new CoamError('inference', 'The model was released; load it again.');
+    if (!this.split) throw new CoamError('bad-argument', 'This model has no encoder/decoder split; use run().');
+    return this.split;
+  }
+
+  private async runSession(
+    session: OrtTypes.InferenceSession,
+    feeds: Record<string, OrtTypes.Tensor>,
+  ): Promise<OrtTypes.InferenceSession.ReturnType> {
+    try {
+      return await session.run(feeds);
     } catch (e) {
       throw new CoamError('inference', `The model failed while running on ${this.backend} (${describe(e)}).`, { cause: e });
     }
+  }
+
+  /** The contract checks on one pass's outputs, copied out of the runtime's buffers. */
+  private async dense(out: OrtTypes.InferenceSession.ReturnType, fed: { width: number; height: number }): Promise<DenseOutput> {
     try {
       const d = out.descriptors as OrtTypes.Tensor;
       const s = out.distinctiveness as OrtTypes.Tensor;
-      return validateOutputs(
-        { dims: d.dims, data: await tensorData(d) },
-        { dims: s.dims, data: await tensorData(s) },
-        image,
-        this.info,
-      );
+      return validateOutputs({ dims: d.dims, data: await tensorData(d) }, { dims: s.dims, data: await tensorData(s) }, fed, this.info);
     } finally {
       for (const t of Object.values(out)) (t as OrtTypes.Tensor).dispose?.();
     }
@@ -327,7 +517,10 @@ export class CoamModel {
 
   async release(): Promise<void> {
     const s = this.session;
+    const split = this.split;
     this.session = null;
+    this.split = null;
+    if (split) await Promise.all([split.encoder.release(), split.decoder.release()]);
     if (s) await s.release();
   }
 }

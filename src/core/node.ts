@@ -2,13 +2,14 @@
  * Node-only helpers around the browser-safe core: ORT's wasm backend configured for Node, reading
  * images and models from disk. The CLI and the tests import this; the browser never does.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoamError } from './errors';
 import { decodeImage } from './image';
-import { CoamModel, inferModelInfo, parseModelInfo, type OrtModule } from './model';
+import { CoamModel, inferModelInfo, parseModelInfo, splitInfoOf, type OrtModule, type SplitGraphs } from './model';
 import type { ModelInfo, RasterImage } from './types';
 
 /** The repository root (this file lives in src/core/). */
@@ -67,16 +68,36 @@ export function readSidecar(modelPath: string, sidecarPath?: string): ModelInfo 
   return parseModelInfo(json);
 }
 
-/** Load a model from disk with its sidecar (or probe it when there is none). */
+/**
+ * The encoder/decoder graphs the sidecar's `split` names, when both lie next to the model and were
+ * exported with this very contract graph (its sha256, when the sidecar records one); else null, and
+ * the model runs through the contract graph alone (a user's own model, or a sidecar reused for one).
+ */
+export function readSplitGraphs(modelPath: string, modelBytes: Uint8Array, info: ModelInfo): SplitGraphs | null {
+  const split = splitInfoOf(info);
+  if (!split) return null;
+  const encoderPath = join(dirname(modelPath), split.encoder);
+  const decoderPath = join(dirname(modelPath), split.decoder);
+  if (!existsSync(encoderPath) || !existsSync(decoderPath)) return null;
+  if (split.contractSha256 && createHash('sha256').update(modelBytes).digest('hex') !== split.contractSha256) return null;
+  return { encoder: readBytes(encoderPath, 'Encoder graph'), decoder: readBytes(decoderPath, 'Decoder graph') };
+}
+
+/**
+ * Load a model from disk with its sidecar (or probe it when there is none), with the split graphs
+ * (each image encoded once per pair) when the sidecar names them and they are there. `split: false`
+ * loads the contract graph alone.
+ */
 export async function loadModel(
   ort: OrtModule,
   modelPath: string = DEFAULT_MODEL_PATH,
-  options: { sidecarPath?: string; executionProviders?: string[] } = {},
+  options: { sidecarPath?: string; executionProviders?: string[]; split?: boolean } = {},
 ): Promise<{ model: CoamModel; inferred: boolean }> {
   const bytes = readBytes(modelPath, 'Model');
   let info = readSidecar(modelPath, options.sidecarPath);
   const inferred = info === null;
   if (info === null) info = await inferModelInfo(ort, bytes, { name: basename(modelPath), executionProviders: options.executionProviders });
-  const model = await CoamModel.create(ort, bytes, info, { executionProviders: options.executionProviders });
+  const split = options.split === false || inferred ? null : readSplitGraphs(modelPath, bytes, info);
+  const model = await CoamModel.create(ort, bytes, info, { executionProviders: options.executionProviders, ...(split ? { split } : {}) });
   return { model, inferred };
 }

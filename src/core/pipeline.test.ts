@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prepareImage } from './image';
 import { CoamModel, parseModelInfo } from './model';
+import { loadModel, loadOrt } from './node';
 import { matchesToCsv, matchPair, toMatchesFile } from './pipeline';
 import type { RasterImage } from './types';
 
@@ -129,5 +131,70 @@ describe('matchesFileToJson', () => {
     expect(JSON.parse(text)).toEqual(file);
     expect(text.split('\n').filter((l) => l.includes('"xyA"')).length).toBe(2);
     expect(JSON.parse(matchesFileToJson({ ...file, matches: [] }))).toEqual({ ...file, matches: [] });
+  });
+});
+
+describe('matchPair on the committed model: split graphs (each image encoded once) vs the contract graph', () => {
+  const modelPath = join(__dirname, '..', '..', 'models', 'coam.onnx');
+  let split: CoamModel;
+  let contract: CoamModel;
+  beforeAll(async () => {
+    const ortNode = await loadOrt({ threads: 1 });
+    split = (await loadModel(ortNode, modelPath)).model;
+    contract = (await loadModel(ortNode, modelPath, { split: false })).model;
+  });
+  afterAll(async () => {
+    await split?.release();
+    await contract?.release();
+  });
+
+  it('loads the split named by the sidecar, or not when asked', () => {
+    expect(split.hasSplit).toBe(true);
+    expect(contract.hasSplit).toBe(false);
+  });
+
+  for (const conditioning of ['pair', 'self'] as const) {
+    it(`gives the same matches both ways (conditioning '${conditioning}', images of two sizes)`, async () => {
+      const big = texture(200, 150, 11);
+      const a = crop(big, 24, 8, 160, 120);
+      const b = crop(big, 0, 0, 120, 150);
+      const stages: string[] = [];
+      const viaSplit = await matchPair(split, a, b, { longSide: 128, conditioning, onProgress: (s, f) => stages.push(`${s}:${f}`) });
+      const viaContract = await matchPair(contract, a, b, { longSide: 128, conditioning });
+      expect(viaSplit.preparedB).toEqual(viaContract.preparedB);
+      expect(viaSplit.matches.length).toBeGreaterThan(10);
+      expect(viaSplit.matches.length).toBe(viaContract.matches.length);
+      viaSplit.matches.forEach((m, i) => {
+        const c = viaContract.matches[i];
+        expect([m.cellA, m.cellB]).toEqual([c.cellA, c.cellB]);
+        expect(Math.abs(m.score - c.score)).toBeLessThan(1e-5);
+        for (const k of [0, 1] as const) {
+          expect(Math.abs(m.xyA[k] - c.xyA[k])).toBeLessThan(1e-3);
+          expect(Math.abs(m.xyB[k] - c.xyB[k])).toBeLessThan(1e-3);
+        }
+      });
+      // Timings: the split path reports its encoding apart from the (decoder-only) passes.
+      const t = viaSplit.timings;
+      expect(t.encodeMs).toBeGreaterThan(0);
+      expect(viaContract.timings.encodeMs).toBeUndefined();
+      expect(t.totalMs).toBeCloseTo(t.preprocessMs + (t.encodeMs ?? 0) + t.passABMs + t.passBAMs + t.matchMs, 3);
+      expect(stages).toEqual(['preprocess:0', 'preprocess:0.5', 'preprocess:1', 'encode:0', 'encode:0.5', 'encode:1', 'passAB:0', 'passAB:1', 'passBA:0', 'passBA:1', 'match:0', 'match:1']);
+    });
+  }
+
+  it('runPair gives run()’s two passes', async () => {
+    const m = split.info.multiple;
+    const prep = (w: number, h: number, seed: number) => prepareImage(texture(w, h, seed), Math.max(w, h), m);
+    const a = prep(3 * m, 2 * m, 1);
+    const b = prep(2 * m, 4 * m, 2);
+    const [abSplit, baSplit] = await split.runPair(a, b);
+    const [abContract, baContract] = await contract.runPair(a, b);
+    const ab = await contract.run(a, b);
+    const maxDiff = (x: Float32Array, y: Float32Array) => x.reduce((mx, v, i) => Math.max(mx, Math.abs(v - y[i])), 0);
+    expect(maxDiff(abSplit.descriptors, ab.descriptors)).toBeLessThan(1e-5);
+    expect(maxDiff(abContract.descriptors, ab.descriptors)).toBe(0);
+    expect(maxDiff(baSplit.descriptors, baContract.descriptors)).toBeLessThan(1e-5);
+    expect(maxDiff(baSplit.distinctiveness, baContract.distinctiveness)).toBeLessThan(1e-5);
+    expect([baSplit.gridWidth, baSplit.gridHeight]).toEqual([b.width / split.info.stride, b.height / split.info.stride]);
   });
 });

@@ -1,14 +1,17 @@
 /**
  * One pair, end to end: pixels → fed tensors → the network twice (A|B, B|A) → matchDense →
  * matches in ORIGINAL pixels, sorted by score (top-K is a prefix). Browser-safe.
+ *
+ * With the split graphs (model.hasSplit) each image is encoded once ('encode') and only the
+ * conditioned decoder runs per pass; otherwise each pass is the contract graph, encoding both.
  */
 import { fedToOriginal, prepareImage } from './image';
 import { cellCenterFed, descriptorAt, matchDense, refineSubcell } from './matching';
-import type { CoamModel } from './model';
+import type { CoamModel, EncodedImage } from './model';
 import { DEFAULT_MATCH_OPTIONS } from './types';
 import type { DenseOutput, Match, MatchesFile, MatchOptions, PairResult, Point, PreparedImage, RasterImage, Timings } from './types';
 
-export type PipelineStage = 'preprocess' | 'passAB' | 'passBA' | 'match';
+export type PipelineStage = 'preprocess' | 'encode' | 'passAB' | 'passBA' | 'match';
 
 export interface MatchPairOptions {
   /** Long side the images are fed at; default the sidecar's inputSize.longSide. */
@@ -80,14 +83,44 @@ export async function matchPair(
   const t1 = performance.now();
 
   const self = options.conditioning === 'self';
-  progress('passAB', 0);
-  const denseA = await model.run(prepA, self ? prepA : prepB);
-  progress('passAB', 1);
-  const t2 = performance.now();
-  progress('passBA', 0);
-  const denseB = await model.run(prepB, self ? prepB : prepA);
-  progress('passBA', 1);
-  const t3 = performance.now();
+  let encodeMs: number | undefined;
+  let denseA: DenseOutput;
+  let denseB: DenseOutput;
+  let t2: number; // pass A|B started
+  let t3: number; // pass B|A started
+  if (model.hasSplit) {
+    let encA: EncodedImage | null = null;
+    let encB: EncodedImage | null = null;
+    try {
+      progress('encode', 0);
+      encA = await model.encode(prepA);
+      progress('encode', 0.5);
+      encB = await model.encode(prepB);
+      progress('encode', 1);
+      t2 = performance.now();
+      encodeMs = t2 - t1;
+      progress('passAB', 0);
+      denseA = await model.decode(encA, self ? encA : encB);
+      progress('passAB', 1);
+      t3 = performance.now();
+      progress('passBA', 0);
+      denseB = await model.decode(encB, self ? encB : encA);
+      progress('passBA', 1);
+    } finally {
+      encA?.dispose();
+      encB?.dispose();
+    }
+  } else {
+    t2 = t1;
+    progress('passAB', 0);
+    denseA = await model.run(prepA, self ? prepA : prepB);
+    progress('passAB', 1);
+    t3 = performance.now();
+    progress('passBA', 0);
+    denseB = await model.run(prepB, self ? prepB : prepA);
+    progress('passBA', 1);
+  }
+  const tPasses = performance.now();
 
   progress('match', 0);
   const matches = matchesFromDense(denseA, denseB, prepA, prepB, options.match);
@@ -96,9 +129,10 @@ export async function matchPair(
 
   const timings: Timings = {
     preprocessMs: t1 - t0,
-    passABMs: t2 - t1,
-    passBAMs: t3 - t2,
-    matchMs: t4 - t3,
+    ...(encodeMs !== undefined ? { encodeMs } : {}),
+    passABMs: t3 - t2,
+    passBAMs: tPasses - t3,
+    matchMs: t4 - tPasses,
     totalMs: t4 - t0,
   };
   return {

@@ -93,6 +93,11 @@ export const DEFAULT_MATCH_OPTIONS: MatchOptions = {
 /** Wall-clock milliseconds of each step of a pair. */
 export interface Timings {
   preprocessMs: number;
+  /**
+   * Encoding both images once (the encoder graph), when the model has the split graphs; the passes
+   * are then the conditioned decoder alone. Absent on the contract graph, whose passes encode both.
+   */
+  encodeMs?: number;
   /** A conditioned on B. */
   passABMs: number;
   /** B conditioned on A. */

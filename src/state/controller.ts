@@ -3,6 +3,8 @@
  * models, re-running when inputs change, and geometry requests. Components call these actions.
  */
 import modelUrl from '../../models/coam.onnx?url';
+import encoderUrl from '../../models/coam-encoder.onnx?url';
+import decoderUrl from '../../models/coam-decoder.onnx?url';
 import bundledInfo from '../../models/coam.json';
 import type { ModelInfo } from '../core/types';
 import type { BackendName, FromWorker, ModelSource, Slot, ToWorker } from '../worker/protocol';
@@ -325,7 +327,14 @@ export function loadModel(source: ModelSource): void {
 }
 
 export function loadBundledModel(): void {
-  loadModel({ kind: 'url', url: new URL(modelUrl, document.baseURI).href, label: 'bundled coam.onnx', cache: true });
+  const href = (url: string) => new URL(url, document.baseURI).href;
+  loadModel({
+    kind: 'url',
+    url: href(modelUrl),
+    label: 'bundled coam.onnx',
+    cache: true,
+    split: { encoderUrl: href(encoderUrl), decoderUrl: href(decoderUrl) },
+  });
 }
 
 /** A user's own model: an .onnx file, optionally with its .json sidecar (else the bundled sidecar applies). */

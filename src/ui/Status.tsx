@@ -9,6 +9,7 @@ const STAGE_LABEL: Record<string, string> = {
   compile: 'Compiling model',
   decode: 'Decoding',
   preprocess: 'Preparing images',
+  encode: 'Encoding images',
   passAB: 'Pass A|B',
   passBA: 'Pass B|A',
   match: 'Matching',
@@ -90,6 +91,7 @@ export function Timings() {
       )}
       {t && (
         <>
+          {t.encodeMs !== undefined && <span title="each image through the encoder once; the passes are then the conditioned decoder">encode {ms(t.encodeMs)}</span>}
           <span>pass A|B {ms(t.passABMs)}</span>
           <span>pass B|A {ms(t.passBAMs)}</span>
           <span>matching {ms(t.matchMs)}</span>

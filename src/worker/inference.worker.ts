@@ -7,7 +7,7 @@
 import { CoamError, isCoamError, type CoamErrorCode } from '../core/errors';
 import type { ModelInfo, RasterImage } from '../core/types';
 import { decodeImage, prepareImage } from '../core/image';
-import { CoamModel, inferModelInfo, parseModelInfo } from '../core/model';
+import { CoamModel, inferModelInfo, parseModelInfo, type SplitGraphs } from '../core/model';
 import { matchPair } from '../core/pipeline';
 import { ransacFundamental, ransacHomography } from '../core/geometry';
 import { loadOrt, requestThreads, wasmThreads, webgpuUnavailableReason } from './ort-loader';
@@ -17,6 +17,8 @@ declare const self: DedicatedWorkerGlobalScope;
 
 let model: CoamModel | null = null;
 let modelBytes: Uint8Array | null = null;
+/** The bundled model's encoder/decoder graphs (each image encoded once per pair); null for others. */
+let splitBytes: { encoder: Uint8Array; decoder: Uint8Array } | null = null;
 let modelInfo: ModelInfo | null = null;
 let modelLabel = '';
 let loading: Promise<void> | null = null;
@@ -36,41 +38,85 @@ function errorOf(e: unknown): { code: CoamErrorCode | 'internal'; message: strin
 const MODEL_CACHE = 'coam-models-v1';
 
 /**
- * Fetches with download progress. With `useCache`, keeps a copy in Cache Storage so a reload does
- * not download again (only for content-hashed URLs: a user's URL may change behind our back).
+ * Fetches one file, reporting bytes received and the total (0 when the server does not say).
+ * With a cache, reads from and keeps a copy in Cache Storage so a reload does not download again
+ * (only for content-hashed URLs: a user's URL may change behind our back).
  */
-async function fetchBytes(url: string, onFraction: (f: number) => void, useCache: boolean): Promise<Uint8Array> {
-  const cache = useCache && typeof caches !== 'undefined' ? await caches.open(MODEL_CACHE).catch(() => null) : null;
+async function fetchBytes(url: string, onBytes: (received: number, total: number) => void, cache: Cache | null): Promise<Uint8Array> {
   const cached = cache ? await cache.match(url).catch(() => undefined) : undefined;
   const response = cached ?? (await fetch(url));
   if (!response.ok) throw new Error(`HTTP ${response.status} for ${url}`);
   const total = Number(response.headers.get('content-length')) || 0;
-  if (!response.body) return new Uint8Array(await response.arrayBuffer());
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let received = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    received += value.byteLength;
-    if (total) onFraction(Math.min(1, received / total));
-  }
-  const bytes = new Uint8Array(received);
-  let offset = 0;
-  for (const c of chunks) {
-    bytes.set(c, offset);
-    offset += c.byteLength;
+  onBytes(0, total);
+  let bytes: Uint8Array;
+  if (!response.body) {
+    bytes = new Uint8Array(await response.arrayBuffer());
+  } else {
+    const reader = response.body.getReader();
+    const chunks: Uint8Array[] = [];
+    let received = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      received += value.byteLength;
+      onBytes(received, total);
+    }
+    bytes = new Uint8Array(received);
+    let offset = 0;
+    for (const c of chunks) {
+      bytes.set(c, offset);
+      offset += c.byteLength;
+    }
   }
   if (cache && !cached) {
-    // One bundled model at a time: drop copies of earlier builds' models.
-    for (const old of await cache.keys().catch(() => [])) await cache.delete(old).catch(() => undefined);
-    await cache
-      .put(url, new Response(bytes.slice(), { headers: { 'content-type': 'application/octet-stream' } }))
-      .catch(() => undefined);
+    const headers = { 'content-type': 'application/octet-stream', 'content-length': String(bytes.byteLength) };
+    await cache.put(url, new Response(bytes.slice(), { headers })).catch(() => undefined);
+  }
+  onBytes(bytes.byteLength, bytes.byteLength);
+  return bytes;
+}
+
+/**
+ * Fetches the model's files together; one download fraction over all of them: bytes received over
+ * the bytes the files add up to once every size is known, else the share of files finished. With
+ * `useCache`, the cache keeps these files and drops any earlier build's (one bundled model at a time).
+ */
+async function fetchAll(urls: string[], onFraction: (f: number) => void, useCache: boolean): Promise<Uint8Array[]> {
+  const cache = useCache && typeof caches !== 'undefined' ? await caches.open(MODEL_CACHE).catch(() => null) : null;
+  const received = urls.map(() => 0);
+  const totals: Array<number | null> = urls.map(() => null); // null: headers not in yet; 0: unknown size
+  const finished = urls.map(() => false);
+  const report = () => {
+    const sized = totals.every((t) => t !== null && t > 0);
+    const sum = (xs: Array<number | null>) => xs.reduce<number>((a, x) => a + (x ?? 0), 0);
+    const f = sized ? sum(received) / sum(totals) : finished.filter(Boolean).length / urls.length;
+    onFraction(Math.min(1, f));
+  };
+  const files = await Promise.all(
+    urls.map((url, i) =>
+      fetchBytes(
+        url,
+        (r, t) => {
+          received[i] = r;
+          totals[i] = t;
+          report();
+        },
+        cache,
+      ).then((bytes) => {
+        finished[i] = true;
+        report();
+        return bytes;
+      }),
+    ),
+  );
+  if (cache) {
+    for (const old of await cache.keys().catch(() => [])) {
+      if (!urls.includes(old.url)) await cache.delete(old).catch(() => undefined);
+    }
   }
   onFraction(1);
-  return bytes;
+  return files;
 }
 
 async function fetchInfo(url: string): Promise<unknown | undefined> {
@@ -83,10 +129,16 @@ async function fetchInfo(url: string): Promise<unknown | undefined> {
   }
 }
 
-async function createOn(backend: BackendName, bytes: Uint8Array, info: ModelInfo): Promise<CoamModel> {
+async function createOn(
+  backend: BackendName,
+  bytes: Uint8Array,
+  info: ModelInfo,
+  split: { encoder: Uint8Array; decoder: Uint8Array } | null = null,
+): Promise<CoamModel> {
   const ort = await loadOrt(backend);
-  // ORT may take ownership of the buffer; hand it a copy so a fallback can retry with the original.
-  return CoamModel.create(ort, bytes.slice(), info, { executionProviders: [backend] });
+  // ORT may take ownership of the buffers; hand it copies so a fallback can retry with the originals.
+  const graphs: SplitGraphs | undefined = split ? { encoder: split.encoder.slice(), decoder: split.decoder.slice() } : undefined;
+  return CoamModel.create(ort, bytes.slice(), info, { executionProviders: [backend], ...(graphs ? { split: graphs } : {}) });
 }
 
 async function loadModel(source: ModelSource, fallbackInfo: ModelInfo, prefer: BackendName | 'auto'): Promise<void> {
@@ -94,8 +146,12 @@ async function loadModel(source: ModelSource, fallbackInfo: ModelInfo, prefer: B
   post({ type: 'progress', stage: 'download', fraction: 0 });
   let bytes: Uint8Array;
   let rawInfo: unknown;
+  let split: { encoder: Uint8Array; decoder: Uint8Array } | null = null;
   if (source.kind === 'url') {
-    bytes = await fetchBytes(source.url, (f) => post({ type: 'progress', stage: 'download', fraction: f }), source.cache === true);
+    const urls = source.split ? [source.url, source.split.encoderUrl, source.split.decoderUrl] : [source.url];
+    const files = await fetchAll(urls, (f) => post({ type: 'progress', stage: 'download', fraction: f }), source.cache === true);
+    bytes = files[0];
+    if (files.length === 3) split = { encoder: files[1], decoder: files[2] };
     rawInfo = source.infoUrl ? await fetchInfo(source.infoUrl) : undefined;
   } else {
     bytes = new Uint8Array(source.bytes);
@@ -118,7 +174,7 @@ async function loadModel(source: ModelSource, fallbackInfo: ModelInfo, prefer: B
     fallbackReason = (await webgpuUnavailableReason()) ?? undefined;
     if (!fallbackReason) {
       try {
-        next = await createOn('webgpu', bytes, info);
+        next = await createOn('webgpu', bytes, info, split);
         backend = 'webgpu';
       } catch (e) {
         // A contract error is the model's fault, not the GPU's: report it instead of retrying.
@@ -127,12 +183,13 @@ async function loadModel(source: ModelSource, fallbackInfo: ModelInfo, prefer: B
       }
     }
   }
-  if (!next) next = await createOn('wasm', bytes, info);
+  if (!next) next = await createOn('wasm', bytes, info, split);
   post({ type: 'progress', stage: 'compile', fraction: 1 });
 
   void model?.release();
   model = next;
   modelBytes = bytes;
+  splitBytes = split;
   modelInfo = info;
   modelLabel = source.label;
   post({
@@ -236,7 +293,7 @@ async function handle(msg: ToWorker): Promise<void> {
           if (model.backend !== 'webgpu' || !modelBytes || !modelInfo) throw e;
           // A lost device or a failing kernel: switch to WASM for good, say so, and finish this run.
           const t0 = performance.now();
-          const next = await createOn('wasm', modelBytes, modelInfo);
+          const next = await createOn('wasm', modelBytes, modelInfo, splitBytes);
           void model.release();
           model = next;
           post({

@@ -12,8 +12,12 @@ export type GeometryKind = 'homography' | 'fundamental';
 
 /** Where the model comes from: the bundled URL, a user URL, or bytes from a file picker. */
 export type ModelSource =
-  /** `cache`: keep a copy in Cache Storage (the bundled model, whose URL changes with its content). */
-  | { kind: 'url'; url: string; infoUrl?: string; label: string; cache?: boolean }
+  /**
+   * `cache`: keep a copy in Cache Storage (the bundled model, whose URL changes with its content).
+   * `split`: the encoder and conditioned-decoder graphs of the same weights (the bundled model), so a
+   * pair encodes each image once; downloaded with the model.
+   */
+  | { kind: 'url'; url: string; infoUrl?: string; label: string; cache?: boolean; split?: { encoderUrl: string; decoderUrl: string } }
   | { kind: 'bytes'; bytes: ArrayBuffer; info?: unknown; label: string };
 
 export type ToWorker =
@@ -35,7 +39,7 @@ export type ToWorker =
   /** Test hook: run one synthetic pair on a given backend, return the raw dense outputs. */
   | { type: 'probe'; requestId: number; backend: BackendName; size: number };
 
-export type Stage = 'download' | 'compile' | 'decode' | 'preprocess' | 'passAB' | 'passBA' | 'match';
+export type Stage = 'download' | 'compile' | 'decode' | 'preprocess' | 'encode' | 'passAB' | 'passBA' | 'match';
 
 export type FromWorker =
   | { type: 'progress'; stage: Stage | string; fraction: number; runId?: number }
