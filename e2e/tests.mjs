@@ -31,7 +31,10 @@ export const tests = [
       const badge = (await page.getByTestId('backend').textContent()).trim();
       assert(/^WASM/.test(badge), `backend badge "${badge}"`);
       const reason = await page.getByTestId('backend-reason').textContent().catch(() => '');
-      console.log(`    ${n} matches; badge "${badge}"; reason "${reason}"`);
+      // The bundled model runs split: each image encoded once, then the conditioned decoder per pass.
+      const timings = await page.getByTestId('timings').textContent();
+      assert(/encode \d/.test(timings) && /pass A\|B \d/.test(timings), `timings strip "${timings}"`);
+      console.log(`    ${n} matches; badge "${badge}"; reason "${reason}"; ${timings}`);
     },
   },
   {
@@ -237,7 +240,7 @@ export const tests = [
     },
   },
   {
-    name: 'WebGPU smoke test: WebGPU and WASM outputs agree within 1e-3 (tiny input)',
+    name: 'WebGPU smoke test: WebGPU and WASM outputs agree within 1e-3 (tiny input), the split graphs too',
     ownBrowser: true,
     async run({ url }) {
       const b = await launchBrowser({ webgpu: true });
@@ -255,7 +258,14 @@ export const tests = [
           let maxDist = 0;
           for (let i = 0; i < cpu.descriptors.length; i++) maxDesc = Math.max(maxDesc, Math.abs(cpu.descriptors[i] - gpu.descriptors[i]));
           for (let i = 0; i < cpu.distinctiveness.length; i++) maxDist = Math.max(maxDist, Math.abs(cpu.distinctiveness[i] - gpu.distinctiveness[i]));
-          return { maxDesc, maxDist, n: cpu.descriptors.length, same: cpu.descriptors.length === gpu.descriptors.length, gpuBackend: gpu.backend, gpuMs: gpu.ms, cpuMs: cpu.ms };
+          // The bundled model's split graphs on WebGPU against the contract graph on WASM.
+          let maxSplit = -1;
+          if (gpu.splitDescriptors) {
+            maxSplit = 0;
+            for (let i = 0; i < cpu.descriptors.length; i++) maxSplit = Math.max(maxSplit, Math.abs(cpu.descriptors[i] - gpu.splitDescriptors[i]));
+            for (let i = 0; i < cpu.distinctiveness.length; i++) maxSplit = Math.max(maxSplit, Math.abs(cpu.distinctiveness[i] - gpu.splitDistinctiveness[i]));
+          }
+          return { maxDesc, maxDist, maxSplit, n: cpu.descriptors.length, same: cpu.descriptors.length === gpu.descriptors.length, gpuBackend: gpu.backend, gpuMs: gpu.ms, cpuMs: cpu.ms };
         });
         if (result.skipped) return { skipped: `no WebGPU adapter (${result.skipped})` };
         assert(!result.error, result.error);
@@ -263,6 +273,8 @@ export const tests = [
         console.log(`    max |webgpu - wasm|: descriptors ${result.maxDesc.toExponential(2)}, distinctiveness ${result.maxDist.toExponential(2)} over ${result.n} values (${result.gpuBackend} ${result.gpuMs.toFixed(0)} ms, wasm ${result.cpuMs.toFixed(0)} ms per pass)`);
         assert(result.gpuBackend === 'webgpu', `the WebGPU probe ran on ${result.gpuBackend}`);
         assert(result.maxDesc <= 1e-3 && result.maxDist <= 1e-3, `outputs differ: ${JSON.stringify(result)}`);
+        console.log(`    max |webgpu split - wasm contract graph|: ${result.maxSplit.toExponential(2)}`);
+        assert(result.maxSplit >= 0 && result.maxSplit <= 1e-3, `the split graphs on WebGPU: ${JSON.stringify(result)}`);
         // With an adapter, the app picks WebGPU on its own and says so.
         await page.goto(url);
         await page.getByTestId('backend').filter({ hasText: /^WebGPU$/ }).waitFor({ timeout: 90_000 });

@@ -21,7 +21,8 @@ Usage:
 match options:
   --top-k N           keep the best N matches (default 500)
   --long-side N       feed images with this long side (default: the model's, 640)
-  --model PATH        ONNX model (default models/coam.onnx; its sidecar is PATH with .json)
+  --model PATH        ONNX model (default models/coam.onnx; its sidecar is PATH with .json,
+                      and the encoder/decoder split it names is used when it lies beside PATH)
   --sidecar PATH      model sidecar, if not next to the model
   --json PATH         write matches (original pixels, scores, timings) as JSON
   --csv PATH          write matches as CSV

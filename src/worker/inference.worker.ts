@@ -87,11 +87,18 @@ async function fetchAll(urls: string[], onFraction: (f: number) => void, useCach
   const received = urls.map(() => 0);
   const totals: Array<number | null> = urls.map(() => null); // null: headers not in yet; 0: unknown size
   const finished = urls.map(() => false);
+  let shown = 0;
   const report = () => {
     const sized = totals.every((t) => t !== null && t > 0);
     const sum = (xs: Array<number | null>) => xs.reduce<number>((a, x) => a + (x ?? 0), 0);
     const f = sized ? sum(received) / sum(totals) : finished.filter(Boolean).length / urls.length;
-    onFraction(Math.min(1, f));
+    // Never backwards (a compressed response's length is not its body's), never 1 before the end,
+    // and only when it moves (a chunk per message would flood the page).
+    const next = Math.min(finished.every(Boolean) ? 1 : 0.99, f);
+    if (next >= shown + 0.005 || (next === 1 && shown < 1)) {
+      shown = next;
+      onFraction(shown);
+    }
   };
   const files = await Promise.all(
     urls.map((url, i) =>
@@ -115,7 +122,7 @@ async function fetchAll(urls: string[], onFraction: (f: number) => void, useCach
       if (!urls.includes(old.url)) await cache.delete(old).catch(() => undefined);
     }
   }
-  onFraction(1);
+  if (shown < 1) onFraction(1);
   return files;
 }
 
@@ -226,7 +233,7 @@ async function probe(requestId: number, backend: BackendName, size: number): Pro
       }
     return { width: size, height: size, data };
   };
-  const m = await createOn(backend, modelBytes, modelInfo);
+  const m = await createOn(backend, modelBytes, modelInfo, splitBytes);
   try {
     const a = prepareImage(make(0), size, modelInfo.multiple);
     const b = prepareImage(make(3), size, modelInfo.multiple);
@@ -234,9 +241,19 @@ async function probe(requestId: number, backend: BackendName, size: number): Pro
     const t0 = performance.now();
     const dense = await m.run(a, b);
     const ms = performance.now() - t0;
+    const split = m.hasSplit ? (await m.runPair(a, b))[0] : null;
     post(
-      { type: 'probe', requestId, backend: m.backend as BackendName, ok: true, ms, descriptors: dense.descriptors, distinctiveness: dense.distinctiveness },
-      [dense.descriptors.buffer, dense.distinctiveness.buffer],
+      {
+        type: 'probe',
+        requestId,
+        backend: m.backend as BackendName,
+        ok: true,
+        ms,
+        descriptors: dense.descriptors,
+        distinctiveness: dense.distinctiveness,
+        ...(split ? { splitDescriptors: split.descriptors, splitDistinctiveness: split.distinctiveness } : {}),
+      },
+      [dense.descriptors.buffer, dense.distinctiveness.buffer, ...(split ? [split.descriptors.buffer, split.distinctiveness.buffer] : [])],
     );
   } finally {
     await m.release();

@@ -79,6 +79,9 @@ export type FromWorker =
       ms?: number;
       descriptors?: Float32Array;
       distinctiveness?: Float32Array;
+      /** The same pass A|B through the split graphs on the same backend, when the model has them. */
+      splitDescriptors?: Float32Array;
+      splitDistinctiveness?: Float32Array;
     }
   | {
       type: 'error';
