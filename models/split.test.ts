@@ -82,10 +82,13 @@ describe('models/coam-encoder.onnx + coam-decoder.onnx in onnxruntime-web (wasm)
           const diff = maxAbsDiff(got[name].data as Float32Array, want[name].data as Float32Array);
           expect(diff, `${name} max |split - contract|, ${label}`).toBeLessThan(1e-5);
           // An untrained network's co-attention moves its outputs by only ~1e-6, under the 1e-5
-          // tolerance: the split must also be well inside the condition's own effect.
+          // tolerance: the split must also be well inside the condition's own effect (a wrongly
+          // wired condition moves it by that much), give or take float rounding.
           const conditioning = maxAbsDiff(self[name].data as Float32Array, want[name].data as Float32Array);
           expect(conditioning, `${name}: the condition changes the output, ${label}`).toBeGreaterThan(0);
-          expect(diff, `${name} max |split - contract| against the condition's effect ${conditioning}, ${label}`).toBeLessThan(0.1 * conditioning);
+          expect(diff, `${name} max |split - contract| against the condition's effect ${conditioning}, ${label}`).toBeLessThanOrEqual(
+            Math.max(1e-7, 0.1 * conditioning),
+          );
         }
       }
     }
