@@ -237,6 +237,7 @@ describe('the split graphs (models/coam-encoder.onnx + coam-decoder.onnx) throug
     await expectCoamError(() => splitInfoOf({ split: { ...split, featureNames: [] } }), 'model-contract', /'split\.featureNames'/);
     await expectCoamError(() => splitInfoOf({ split: { ...split, conditionFeatureNames: ['s64'] } }), 'model-contract', /s64/);
     await expectCoamError(() => splitInfoOf({ split: { ...split, encoder: undefined } }), 'model-contract', /'split\.encoder'/);
+    await expectCoamError(() => splitInfoOf({ split: { ...split, decoder: '../elsewhere/coam-decoder.onnx' } }), 'model-contract', /file name beside the model/);
   });
 
   it('checks the graphs against the sidecar at load time', async () => {

@@ -134,8 +134,8 @@ export interface SplitInfo {
 const conditionInput = (name: string) => `condition_${name}`;
 
 /** The sidecar's `split`, checked; null when the sidecar names none. Throws model-contract when malformed. */
-export function splitInfoOf(info: Pick<ModelInfo, 'split'> | Record<string, unknown>): SplitInfo | null {
-  const raw = (info as Record<string, unknown>).split;
+export function splitInfoOf(info: { readonly split?: unknown }): SplitInfo | null {
+  const raw = info.split;
   if (raw === undefined || raw === null) return null;
   if (typeof raw !== 'object' || Array.isArray(raw)) throw contract(`The model sidecar's 'split' must be an object, got ${JSON.stringify(raw)}.`);
   const o = raw as Record<string, unknown>;
@@ -151,9 +151,15 @@ export function splitInfoOf(info: Pick<ModelInfo, 'split'> | Record<string, unkn
   const unknown = conditionFeatureNames.filter((n) => !featureNames.includes(n));
   if (unknown.length > 0) throw contract(`The model sidecar's 'split.conditionFeatureNames' names features the encoder does not output: ${unknown.join(', ')}.`);
   const sha = o.contractSha256;
+  // Files beside the model, by name only: a sidecar cannot point a loader elsewhere.
+  const file = (key: string): string => {
+    const v = str(o, key, `split.${key}`);
+    if (!/^[\w.-]+\.onnx$/.test(v) || v.startsWith('.')) throw contract(`The model sidecar's 'split.${key}' must be a file name beside the model, got ${JSON.stringify(v)}.`);
+    return v;
+  };
   return {
-    encoder: str(o, 'encoder', 'split.encoder'),
-    decoder: str(o, 'decoder', 'split.decoder'),
+    encoder: file('encoder'),
+    decoder: file('decoder'),
     featureNames,
     conditionFeatureNames,
     ...(typeof sha === 'string' ? { contractSha256: sha } : {}),

@@ -26,6 +26,8 @@ export interface ModelInfo {
   inputSize: { longSide: number };
   training: { data: string; steps: number; date: string; seed: number; [k: string]: unknown };
   metrics: Record<string, unknown>;
+  /** The same weights as an encoder graph and a conditioned-decoder graph; read by splitInfoOf. */
+  split?: unknown;
   [k: string]: unknown;
 }
 
