@@ -2,7 +2,9 @@
 /**
  * The one place in the browser that owns the ORT session. It decodes images (so bad files fail
  * here, off the main thread), runs the pair both ways, matches, and answers geometry requests.
- * Every message out is `progress`, a result, or `error` with a typed code.
+ * The bundled model comes with its encoder/decoder split (each image encoded once per pair); a
+ * user's model runs through its one contract graph. Every message out is `progress`, a result, or
+ * `error` with a typed code.
  */
 import { CoamError, isCoamError, type CoamErrorCode } from '../core/errors';
 import type { ModelInfo, RasterImage } from '../core/types';
