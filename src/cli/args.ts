@@ -2,6 +2,7 @@
  * Argument parsing for the `coam` CLI: node:util parseArgs plus number checks. Every mistake
  * becomes a UsageError, which main prints with the usage text (exit code 2), never a stack trace.
  */
+import type { MatchOptions } from '../core/types';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export class UsageError extends Error {
@@ -28,12 +29,16 @@ match options:
   --csv PATH          write matches as CSV
   --svg PATH          write a figure: both images side by side, match lines coloured by score
   --self-condition    condition each image on itself (ablation) instead of on the other
+  --candidates N      candidate cells per image, by distinctiveness after NMS (default 1024)
+  --mutual MODE       'grid' (default): mutual against every cell of the other image;
+                      'candidates': mutual within the two candidate lists (faster)
   --threads N         WASM threads (default min(4, cores))
 
 eval options:
   --top-k N           matches scored per pair (default 1000)
   --long-side N       as for match (default 640)
-  --model PATH, --sidecar PATH, --self-condition, --threads N   as for match
+  --model PATH, --sidecar PATH, --self-condition, --threads N,
+  --candidates N, --mutual MODE                                 as for match
   --matches DIR       score precomputed matches instead of running the model:
                       DIR/<group>/<name>/1_<k>.json in the format 'match --json' writes
                       (a missing file counts as a failed pair with 0 matches)
@@ -80,4 +85,17 @@ export function strOption(values: Record<string, unknown>, name: string): string
   if (raw === undefined) return undefined;
   if (typeof raw !== 'string' || raw === '') throw new UsageError(`--${name} needs a value`);
   return raw;
+}
+
+/** --candidates N and --mutual grid|candidates, shared by `match` and `eval`. */
+export function matchOptionsFrom(values: Record<string, unknown>): Partial<MatchOptions> {
+  const out: Partial<MatchOptions> = {};
+  const candidates = intOption(values, 'candidates', undefined);
+  if (candidates !== undefined) out.maxCandidates = candidates;
+  const mutual = strOption(values, 'mutual');
+  if (mutual !== undefined) {
+    if (mutual !== 'grid' && mutual !== 'candidates') throw new UsageError(`--mutual must be 'grid' or 'candidates', got '${mutual}'`);
+    out.mutualCheck = mutual;
+  }
+  return out;
 }

@@ -19,8 +19,8 @@ import { cornerError, fractionBelow, matchingAccuracy, poseAuc, poseErrorDeg, sy
 import type { CoamModel } from '../core/model';
 import { loadModel, loadOrt, readImage } from '../core/node';
 import { matchesFileToJson, matchPair, toMatchesFile } from '../core/pipeline';
-import type { MatchesFile, Point } from '../core/types';
-import { intOption, parse, strOption } from './args';
+import type { MatchesFile, MatchOptions, Point } from '../core/types';
+import { intOption, matchOptionsFrom, parse, strOption } from './args';
 import { discover, GROUPS, matchesPath, type Group, type PairSpec } from './dataset';
 import type { Io } from './io';
 import { writeOut } from './match';
@@ -46,10 +46,13 @@ export const EVAL_OPTIONS = {
   limit: { type: 'string' },
   verbose: { type: 'boolean' },
   threads: { type: 'string' },
+  candidates: { type: 'string' },
+  mutual: { type: 'string' },
 } as const;
 
 export interface EvalOptions {
   topK: number;
+  match?: Partial<MatchOptions>;
   longSide?: number;
   modelPath?: string;
   sidecarPath?: string;
@@ -301,7 +304,11 @@ export async function evaluate(dataDirArg: string, opts: EvalOptions, io: Io): P
             reports.push({ ...scorePair(pair, [], { width: 1, height: 1 }, opts.topK), imageA: relative(dataDir, pair.pathA), imageB: relative(dataDir, pair.pathB), note });
             continue;
           }
-          const result = await matchPair(model, a.raster, b.raster, { longSide, conditioning: opts.selfCondition ? 'self' : 'pair' });
+          const result = await matchPair(model, a.raster, b.raster, {
+            longSide,
+            conditioning: opts.selfCondition ? 'self' : 'pair',
+            match: opts.match,
+          });
           pairMs = performance.now() - t0;
           modelMs = (result.timings.encodeMs ?? 0) + result.timings.passABMs + result.timings.passBAMs;
           modelTimes.push(modelMs);
@@ -386,6 +393,7 @@ export async function evalCommand(args: string[], io: Io): Promise<number> {
     limit: intOption(values, 'limit', undefined),
     verbose: !!values.verbose,
     threads: intOption(values, 'threads', undefined),
+    match: matchOptionsFrom(values),
   };
   if (opts.matchesDir && opts.saveMatchesDir) throw new CoamError('bad-argument', '--matches and --save-matches cannot be combined (there is no model run to save).');
   if (opts.matchesDir && !existsSync(opts.matchesDir)) throw new CoamError('bad-argument', `--matches folder does not exist: ${opts.matchesDir}`);

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { loadModel, loadOrt, readImage } from '../core/node';
 import { matchesFileToJson, matchesToCsv, matchPair, toMatchesFile } from '../core/pipeline';
-import { intOption, parse, strOption } from './args';
+import { intOption, matchOptionsFrom, parse, strOption } from './args';
 import type { Io } from './io';
 import { matchFigureSvg } from './svg';
 
@@ -16,6 +16,8 @@ export const MATCH_OPTIONS = {
   csv: { type: 'string' },
   svg: { type: 'string' },
   'self-condition': { type: 'boolean' },
+  candidates: { type: 'string' },
+  mutual: { type: 'string' },
   threads: { type: 'string' },
 } as const;
 
@@ -44,6 +46,7 @@ export async function matchCommand(args: string[], io: Io): Promise<number> {
     const result = await matchPair(model, a.raster, b.raster, {
       longSide,
       conditioning: values['self-condition'] ? 'self' : 'pair',
+      match: matchOptionsFrom(values),
     });
     const top = result.matches.slice(0, topK);
     const t = result.timings;

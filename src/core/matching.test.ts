@@ -4,6 +4,7 @@ import { isCoamError } from './errors';
 import { createRng } from './linalg';
 import {
   refineSubcell,
+  mutualNearestGrid,
   cellCenterFed,
   matchDense,
   mutualNearest,
@@ -229,10 +230,10 @@ describe('matchDense and topK', () => {
       expect(m.similarity).toBeCloseTo(s, 6);
     }
     for (let k = 1; k < matches.length; k++) expect(matches[k].score).toBeLessThanOrEqual(matches[k - 1].score);
-    // Matched cells are candidates of their image.
+    // Every match starts from a candidate of one image (the mutual check runs over whole grids).
     const candA = new Set(selectCandidates(A, opts));
     const candB = new Set(selectCandidates(B, opts));
-    matches.forEach((m) => expect(candA.has(m.cellA) && candB.has(m.cellB)).toBe(true));
+    matches.forEach((m) => expect(candA.has(m.cellA) || candB.has(m.cellB)).toBe(true));
   });
 
   it('topK is a prefix of the full list for every k, and equals slice', () => {
@@ -342,5 +343,55 @@ describe('refineSubcell', () => {
     expect(Math.abs(dx)).toBeLessThanOrEqual(0.5);
     expect(Math.abs(dy)).toBeLessThanOrEqual(0.5);
     expect(refineSubcell(dense, 0, query(0.3, 0.3, 0.05))).toEqual([0, 0]);
+  });
+});
+
+describe('mutualNearestGrid', () => {
+  function randomDense(rng: () => number, w: number, h: number, dim: number): DenseOutput {
+    const cells = w * h;
+    const descriptors = new Float32Array(dim * cells);
+    for (let c = 0; c < cells; c++) {
+      const v = Array.from({ length: dim }, () => rng() * 2 - 1);
+      const n = Math.hypot(...v);
+      for (let d = 0; d < dim; d++) descriptors[d * cells + c] = v[d] / n;
+    }
+    return { descriptors, distinctiveness: new Float32Array(cells).fill(1), descriptorDim: dim, gridWidth: w, gridHeight: h, stride: 4 };
+  }
+
+  it('equals brute-force whole-grid MNN restricted to pairs touching a candidate', () => {
+    const rng = createRng(11);
+    for (const [w, h, dim] of [[9, 7, 8], [12, 5, 16], [6, 6, 3]] as const) {
+      const A = randomDense(rng, w, h, dim);
+      const B = randomDense(rng, h + 2, w - 1, dim);
+      const cellsA = w * h;
+      const cellsB = (h + 2) * (w - 1);
+      const sim = (i: number, j: number) => {
+        let s = 0;
+        for (let d = 0; d < dim; d++) s += A.descriptors[d * cellsA + i] * B.descriptors[d * cellsB + j];
+        return s;
+      };
+      const nnA = (i: number) => {
+        let best = -1, bv = -Infinity;
+        for (let j = 0; j < cellsB; j++) if (sim(i, j) > bv) [bv, best] = [sim(i, j), j];
+        return best;
+      };
+      const nnB = (j: number) => {
+        let best = -1, bv = -Infinity;
+        for (let i = 0; i < cellsA; i++) if (sim(i, j) > bv) [bv, best] = [sim(i, j), i];
+        return best;
+      };
+      const candA = Int32Array.from([0, 3, 5, 8, cellsA - 1]);
+      const candB = Int32Array.from([1, 2, cellsB - 2]);
+      const expected = new Set<string>();
+      for (let i = 0; i < cellsA; i++) {
+        const j = nnA(i);
+        if (nnB(j) === i && (candA.includes(i) || candB.includes(j))) expected.add(`${i}-${j}`);
+      }
+      const got = mutualNearestGrid(A, candA, B, candB);
+      const pairs = Array.from(got.a, (i, k) => `${i}-${got.b[k]}`);
+      expect(new Set(pairs)).toEqual(expected);
+      expect(pairs.length).toBe(new Set(pairs).size);
+      got.a.forEach((i, k) => expect(got.similarity[k]).toBeCloseTo(sim(i, got.b[k]), 5));
+    }
   });
 });

@@ -386,6 +386,14 @@ function dotsModuleBytes(): Uint8Array<ArrayBuffer> {
 const SIMD_ROWS = 64;
 const MAX_SIMD_BYTES = 512 * 1024 * 1024;
 
+interface BestBoth {
+  /** For each candidate of A: the position in candB of its nearest neighbour, and the similarity. */
+  bestOfA: Int32Array;
+  valOfA: Float32Array;
+  /** For each candidate of B: the position in candA of its nearest neighbour. */
+  bestOfB: Int32Array;
+}
+
 function mutualNearestSimd(
   kernel: SimdKernel,
   descA: Float32Array,
@@ -396,6 +404,35 @@ function mutualNearestSimd(
   cellsB: number,
   dim: number,
 ): MutualNearestResult | null {
+  const best = bestBothSimd(kernel, descA, candA, cellsA, descB, candB, cellsB, dim);
+  if (!best) return null;
+  const { bestOfA, valOfA, bestOfB } = best;
+  const outA: number[] = [];
+  const outB: number[] = [];
+  const sims: number[] = [];
+  for (let i = 0; i < candA.length; i++) {
+    const j = bestOfA[i];
+    if (j >= 0 && bestOfB[j] === i) {
+      outA.push(candA[i]);
+      outB.push(candB[j]);
+      sims.push(valOfA[i]);
+    }
+  }
+  return { a: Int32Array.from(outA), b: Int32Array.from(outB), similarity: Float32Array.from(sims) };
+}
+
+/** Both directions' nearest neighbours among two candidate sets, in the SIMD kernel. */
+function bestBothSimd(
+  kernel: SimdKernel,
+  descA: Float32Array,
+  candA: Int32Array,
+  cellsA: number,
+  descB: Float32Array,
+  candB: Int32Array,
+  cellsB: number,
+  dim: number,
+  trackB = true,
+): BestBoth | null {
   const nA = candA.length;
   const nB = candB.length;
   const D = (dim + 3) & ~3; // rows padded with zeros to whole f32x4 vectors
@@ -439,32 +476,124 @@ function mutualNearestSimd(
       const o = r * nBp;
       let bv = -Infinity;
       let bj = -1;
-      for (let j = 0; j < nB; j++) {
-        const v = S[o + j];
-        if (v > bv) {
-          bv = v;
-          bj = j;
+      if (trackB) {
+        for (let j = 0; j < nB; j++) {
+          const v = S[o + j];
+          if (v > bv) {
+            bv = v;
+            bj = j;
+          }
+          if (v > valOfB[j]) {
+            valOfB[j] = v;
+            bestOfB[j] = i;
+          }
         }
-        if (v > valOfB[j]) {
-          valOfB[j] = v;
-          bestOfB[j] = i;
+      } else {
+        for (let j = 0; j < nB; j++) {
+          if (S[o + j] > bv) {
+            bv = S[o + j];
+            bj = j;
+          }
         }
       }
       bestOfA[i] = bj;
       valOfA[i] = bv;
     }
   }
+  return { bestOfA, valOfA, bestOfB };
+}
+
+/**
+ * Nearest neighbour of each query cell among the target cells: CELL indices of the targets and the
+ * similarities. SIMD kernel where available, else plain loops.
+ */
+export function nearestNeighbours(
+  descQ: Float32Array,
+  candQ: Int32Array,
+  cellsQ: number,
+  descT: Float32Array,
+  candT: Int32Array,
+  cellsT: number,
+  dim: number,
+): { cell: Int32Array; similarity: Float32Array } {
+  const cell = new Int32Array(candQ.length).fill(-1);
+  const similarity = new Float32Array(candQ.length).fill(-Infinity);
+  if (candQ.length === 0 || candT.length === 0) return { cell, similarity };
+  const simd = simdKernel();
+  const best = simd ? bestBothSimd(simd, descQ, candQ, cellsQ, descT, candT, cellsT, dim, false) : null;
+  if (best) {
+    for (let i = 0; i < candQ.length; i++) {
+      cell[i] = best.bestOfA[i] >= 0 ? candT[best.bestOfA[i]] : -1;
+      similarity[i] = best.valOfA[i];
+    }
+    return { cell, similarity };
+  }
+  const q = gather(descQ, candQ, cellsQ, dim);
+  const t = gather(descT, candT, cellsT, dim);
+  for (let i = 0; i < candQ.length; i++) {
+    for (let j = 0; j < candT.length; j++) {
+      let s = 0;
+      for (let d = 0; d < dim; d++) s += q[i * dim + d] * t[j * dim + d];
+      if (s > similarity[i]) {
+        similarity[i] = s;
+        cell[i] = candT[j];
+      }
+    }
+  }
+  return { cell, similarity };
+}
+
+/**
+ * Mutual nearest neighbours checked against the WHOLE grid of the other image: a candidate i of A
+ * and the cell j of B are a match when j is i's nearest neighbour among all of B's cells and i is
+ * j's nearest neighbour among all of A's cells (and the same from B's candidates). Candidates keep
+ * the cost down; checking against every cell is what makes a match mutual in the paper's sense,
+ * rather than mutual within two short lists, and it roughly doubled the precision of our model's
+ * matches on ../shared/data/val.
+ */
+export function mutualNearestGrid(denseA: DenseOutput, candA: Int32Array, denseB: DenseOutput, candB: Int32Array): MutualNearestResult {
+  const dim = denseA.descriptorDim;
+  const cellsA = denseA.gridWidth * denseA.gridHeight;
+  const cellsB = denseB.gridWidth * denseB.gridHeight;
+  const allA = Int32Array.from({ length: cellsA }, (_, k) => k);
+  const allB = Int32Array.from({ length: cellsB }, (_, k) => k);
+  // Nearest neighbour over the whole other grid, memoised per cell (both directions).
+  const nnOfA = new Map<number, number>();
+  const nnOfB = new Map<number, number>();
+  const simOfA = new Map<number, number>();
+  const resolve = (cells: number[], fromA: boolean) => {
+    const memo = fromA ? nnOfA : nnOfB;
+    const todo = Int32Array.from(new Set(cells.filter((c) => !memo.has(c))));
+    if (todo.length === 0) return;
+    const r = fromA
+      ? nearestNeighbours(denseA.descriptors, todo, cellsA, denseB.descriptors, allB, cellsB, dim)
+      : nearestNeighbours(denseB.descriptors, todo, cellsB, denseA.descriptors, allA, cellsA, dim);
+    todo.forEach((c, k) => {
+      memo.set(c, r.cell[k]);
+      if (fromA) simOfA.set(c, r.similarity[k]);
+    });
+  };
+  resolve(Array.from(candA), true);
+  resolve(Array.from(candB), false);
+  resolve(Array.from(candA, (i) => nnOfA.get(i)!).filter((j) => j >= 0), false);
+  resolve(Array.from(candB, (j) => nnOfB.get(j)!).filter((i) => i >= 0), true);
+  const seen = new Set<number>();
   const outA: number[] = [];
   const outB: number[] = [];
   const sims: number[] = [];
-  for (let i = 0; i < nA; i++) {
-    const j = bestOfA[i];
-    if (j >= 0 && bestOfB[j] === i) {
-      outA.push(candA[i]);
-      outB.push(candB[j]);
-      sims.push(valOfA[i]);
-    }
-  }
+  const consider = (i: number) => {
+    const j = nnOfA.get(i)!;
+    if (j < 0 || nnOfB.get(j) !== i || seen.has(i)) return;
+    seen.add(i);
+    outA.push(i);
+    outB.push(j);
+    sims.push(simOfA.get(i)!);
+  };
+  candA.forEach(consider);
+  candB.forEach((j) => {
+    const i = nnOfB.get(j)!;
+    if (i >= 0 && nnOfA.get(i) === j) consider(i);
+  });
   return { a: Int32Array.from(outA), b: Int32Array.from(outB), similarity: Float32Array.from(sims) };
 }
 
@@ -508,7 +637,10 @@ export function matchDense(denseA: DenseOutput, denseB: DenseOutput, opts: Match
   const candB = selectCandidates(denseB, opts);
   const cellsA = denseA.gridWidth * denseA.gridHeight;
   const cellsB = denseB.gridWidth * denseB.gridHeight;
-  const mnn = mutualNearest(denseA.descriptors, candA, cellsA, denseB.descriptors, candB, cellsB, denseA.descriptorDim);
+  const mnn =
+    (opts.mutualCheck ?? 'grid') === 'grid'
+      ? mutualNearestGrid(denseA, candA, denseB, candB)
+      : mutualNearest(denseA.descriptors, candA, cellsA, denseB.descriptors, candB, cellsB, denseA.descriptorDim);
   const out: RawMatch[] = new Array(mnn.a.length);
   for (let k = 0; k < mnn.a.length; k++) {
     const cellA = mnn.a[k];

@@ -81,14 +81,20 @@ export interface MatchOptions {
   nmsRadius: number;
   /** Candidates below this distinctiveness are dropped. */
   minDistinctiveness: number;
+  /**
+   * 'grid' (default): a match must be mutual against every cell of the other image;
+   * 'candidates': only among the two candidate lists (faster, less precise).
+   */
+  mutualCheck?: 'grid' | 'candidates';
   /** Refine each match below the cell grid (a parabola fit of the similarity); default true. */
   subpixel?: boolean;
 }
 
 export const DEFAULT_MATCH_OPTIONS: MatchOptions = {
-  maxCandidates: 2048,
+  maxCandidates: 1024,
   nmsRadius: 1,
   minDistinctiveness: 0,
+  mutualCheck: 'grid',
   subpixel: true,
 };
 
