@@ -2,7 +2,8 @@
 
 A quick monitor, not the reference: the numbers the model card quotes come from `coam eval`
 (TypeScript, the same code the app runs). Matching here mirrors it: candidates by
-distinctiveness after 3x3 non-maximum suppression, mutual nearest neighbours, score =
+distinctiveness after 3x3 non-maximum suppression, mutual nearest neighbours checked against the
+whole other grid, score =
 similarity x distinctiveness(A) x distinctiveness(B), top-K.
 """
 from __future__ import annotations
@@ -36,7 +37,7 @@ def candidates(dist: torch.Tensor, max_candidates: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def match(model, a: torch.Tensor, b: torch.Tensor, top_k: int, max_candidates: int = 2048, self_condition=False):
+def match(model, a: torch.Tensor, b: torch.Tensor, top_k: int, max_candidates: int = 1024, self_condition=False):
     if self_condition:
         out_ab, out_ba = model(a, a), model(b, b)
     else:
@@ -44,20 +45,29 @@ def match(model, a: torch.Tensor, b: torch.Tensor, top_k: int, max_candidates: i
     (da, sa), (db, sb) = out_ab, out_ba
     ca, cb = candidates(sa, max_candidates), candidates(sb, max_candidates)
     D = da.shape[1]
-    fa, fb = da.reshape(D, -1)[:, ca], db.reshape(D, -1)[:, cb]
-    sim = fa.T @ fb
-    ab, ba = sim.argmax(1), sim.argmax(0)
-    mutual = ba[ab] == torch.arange(len(ca))
-    ia = mutual.nonzero()[:, 0]
-    ib = ab[ia]
-    score = sim[ia, ib] * sa.flatten()[ca[ia]] * sb.flatten()[cb[ib]]
+    fa, fb = da.reshape(D, -1), db.reshape(D, -1)
+    # Mutual against the whole other grid, starting from either image's candidates.
+    pairs = set()
+    nn_b = (fa[:, ca].T @ fb).argmax(1)
+    back = (fb[:, nn_b].T @ fa).argmax(1)
+    pairs.update((int(i), int(j)) for i, j, k in zip(ca, nn_b, back) if k == i)
+    nn_a = (fb[:, cb].T @ fa).argmax(1)
+    back = (fa[:, nn_a].T @ fb).argmax(1)
+    pairs.update((int(i), int(j)) for j, i, k in zip(cb, nn_a, back) if k == j)
+    pairs = sorted(pairs)
+    ia = torch.tensor([p[0] for p in pairs], dtype=torch.long)
+    ib = torch.tensor([p[1] for p in pairs], dtype=torch.long)
+    if len(pairs) == 0:
+        return np.zeros((0, 2)), np.zeros((0, 2))
+    sim_ab = (fa[:, ia] * fb[:, ib]).sum(0)
+    score = sim_ab * sa.flatten()[ia] * sb.flatten()[ib]
     order = score.argsort(descending=True)[:top_k]
     stride = a.shape[-1] // da.shape[-1]
 
     def xy(cells, width):
         return torch.stack([cells % width, cells // width], 1).float() * stride + (stride - 1) / 2
 
-    return xy(ca[ia[order]], da.shape[-1]).numpy(), xy(cb[ib[order]], db.shape[-1]).numpy()
+    return xy(ia[order], da.shape[-1]).numpy(), xy(ib[order], db.shape[-1]).numpy()
 
 
 def to_original(xy: np.ndarray, scale) -> np.ndarray:
