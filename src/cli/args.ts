@@ -29,7 +29,7 @@ match options:
   --csv PATH          write matches as CSV
   --svg PATH          write a figure: both images side by side, match lines coloured by score
   --self-condition    condition each image on itself (ablation) instead of on the other
-  --candidates N      candidate cells per image, by distinctiveness after NMS (default 1024)
+  --candidates N      candidate cells per image, by distinctiveness after NMS (default 512)
   --mutual MODE       'grid' (default): mutual against every cell of the other image;
                       'candidates': mutual within the two candidate lists (faster)
   --threads N         WASM threads (default min(4, cores))

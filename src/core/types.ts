@@ -91,7 +91,7 @@ export interface MatchOptions {
 }
 
 export const DEFAULT_MATCH_OPTIONS: MatchOptions = {
-  maxCandidates: 1024,
+  maxCandidates: 512,
   nmsRadius: 1,
   minDistinctiveness: 0,
   mutualCheck: 'grid',
