@@ -37,7 +37,7 @@ def candidates(dist: torch.Tensor, max_candidates: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def match(model, a: torch.Tensor, b: torch.Tensor, top_k: int, max_candidates: int = 1024, self_condition=False):
+def match(model, a: torch.Tensor, b: torch.Tensor, top_k: int, max_candidates: int = 512, self_condition=False):
     if self_condition:
         out_ab, out_ba = model(a, a), model(b, b)
     else:
