@@ -204,7 +204,7 @@ def main(argv=None):
             "wallTimeMinutes": round(float(ck.get("elapsed", 0)) / 60, 1),
             "date": datetime.date.today().isoformat(),
             "seed": int(ck.get("seed", ck.get("args", {}).get("seed", 0))),
-            "machine": "2-core x86_64 CPU, Debian torch 1.13, 2 threads",
+            "machine": "2-core x86_64 CPU (AMD EPYC), no GPU; Debian torch 1.13 with 1-2 threads, shared with development work",
             "batch": ck.get("args", {}).get("batch"),
             "size": ck.get("args", {}).get("size"),
         },
