@@ -2,7 +2,7 @@
 """Export trained CoAM weights to the model contract (models/coam.onnx + models/coam.json) and to
 a split of the same weights into an encoder and a conditioned decoder.
 
-    /usr/bin/python3 models/export.py                                  # from models/checkpoints/main/best.pt
+    /usr/bin/python3 models/export.py                                  # from models/checkpoints/main/latest.pt
     /usr/bin/python3 models/export.py --checkpoint path/to/best.pt --metrics eval.json
 
 Writes:
@@ -154,7 +154,7 @@ def sha256(path: str) -> str:
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--checkpoint", default=os.path.join(HERE, "checkpoints", "main", "best.pt"))
+    p.add_argument("--checkpoint", default=os.path.join(HERE, "checkpoints", "main", "latest.pt"))
     p.add_argument("--out", default=HERE)
     p.add_argument("--name", default="coam-web-scratch")
     p.add_argument("--version", default="")

@@ -23,7 +23,7 @@ from dataclasses import asdict
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from coam.data import PairSampler, list_images, load_images  # noqa: E402
+from coam.data import PairSampler, group_weights, list_images, load_images  # noqa: E402
 from coam.losses import LossConfig, pair_loss  # noqa: E402
 from coam.network import CoamConfig, CoamNet, count_parameters  # noqa: E402
 from coam import validate  # noqa: E402
@@ -49,6 +49,15 @@ def parse_args(argv=None):
     p.add_argument("--time-limit", type=float, default=0, help="minutes; stop cleanly after this (0: none)")
     p.add_argument("--stop-at", type=int, default=0, help="stop at this step, keeping the --steps schedule (ablations)")
     p.add_argument("--init", default="", help="start from these weights (e.g. a warm-up run's best.pt)")
+    p.add_argument("--session-minutes", type=float, default=0,
+                   help="continue a finished run for this many minutes of wall clock: a warm restart at --lr "
+                        "(100 warm-up steps) with a cosine decay to 5%% over the session's time, so the "
+                        "weights are annealed whenever it ends (0: the --steps schedule)")
+    p.add_argument("--scale-range", type=float, default=2.0, help="B's scale relative to A: log-uniform in [1/r, r]")
+    p.add_argument("--group-power", type=float, default=1.0,
+                   help="sample photo groups in proportion to size^p (1: every photo equally likely; "
+                        "0.5: fewer of the 500 BSDS500 shots)")
+    p.add_argument("--full-rotation", type=float, default=0.15, help="share of pairs with any rotation (else +-0.6 rad)")
     return p.parse_args(argv)
 
 
@@ -58,6 +67,12 @@ def lr_at(step: int, total: int, base: float) -> float:
         return base * (step + 1) / warmup
     t = min(1.0, (step - warmup) / max(1, total - warmup))
     return base * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * t)))
+
+
+def session_lr(session_step: int, frac: float, base: float) -> float:
+    """A continuation session: short warm-up, then cosine over the session's wall-clock fraction."""
+    warm = min(1.0, (session_step + 1) / 100)
+    return base * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, frac))))
 
 
 def main(argv=None):
@@ -78,7 +93,9 @@ def main(argv=None):
     loss_cfg = LossConfig(objective=args.objective)
     model = CoamNet(config).to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=args.lr)
-    sampler = PairSampler(images, args.size, args.seed)
+    sampler = PairSampler(images, args.size, args.seed, scale_range=args.scale_range,
+                          full_rotation=args.full_rotation,
+                          weights=group_weights(paths, args.group_power) if args.group_power != 1 else None)
     step, elapsed, best_score = 0, 0.0, -1.0
     if os.path.exists(latest_path):
         ck = torch.load(latest_path, map_location=device)
@@ -106,20 +123,46 @@ def main(argv=None):
         }, latest_path + ".tmp")
         os.replace(latest_path + ".tmp", latest_path)
 
+    def validate_and_keep():
+        nonlocal best_score
+        t1 = time.time()
+        metrics = validate.evaluate(model, args.val, multiple=config.multiple) if os.path.isdir(args.val) else {}
+        score = metrics.get("homography_mma3", 0) + metrics.get("epipolar_success10", 0)
+        rec = {"step": step, "val": metrics, "val_s": round(time.time() - t1, 1)}
+        print(json.dumps(rec), flush=True)
+        log.write(json.dumps(rec) + "\n"); log.flush()
+        if score > best_score:
+            best_score = score
+            torch.save({"model": model.state_dict(), "config": config.to_dict(), "step": step,
+                        "elapsed": elapsed, "metrics": metrics, "objective": args.objective,
+                        "seed": args.seed, "args": vars(args)}, best_path)
+
     stop = {"now": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
     signal.signal(signal.SIGINT, lambda *_: stop.update(now=True))
     session_start = time.time()
     running: dict[str, float] = {}
     last = min(args.steps, args.stop_at) if args.stop_at else args.steps
+    session_first = step
+    if args.session_minutes:
+        last = 10 ** 9
+        print(f"session: {args.session_minutes:.0f} min from step {step}, warm restart at lr {args.lr:g}", flush=True)
     while step < last and not stop["now"]:
         if args.time_limit and time.time() - session_start > args.time_limit * 60:
             print("time limit reached", flush=True)
             break
+        if args.session_minutes:
+            frac = (time.time() - session_start) / (args.session_minutes * 60)
+            if frac >= 1:
+                print("session time reached", flush=True)
+                break
+            lr = session_lr(step - session_first, frac, args.lr)
+        else:
+            lr = lr_at(step, args.steps, args.lr)
         t0 = time.time()
         model.train()
         for g in optimiser.param_groups:
-            g["lr"] = lr_at(step, args.steps, args.lr)
+            g["lr"] = lr
         a, b, H, va, vb = (x.to(device) for x in sampler.batch(args.batch))
         out_ab, out_ba = model.forward_pair(a, b)
         result = pair_loss(out_ab, out_ba, H, va, vb, config.stride, loss_cfg, gen)
@@ -142,18 +185,12 @@ def main(argv=None):
         if step % args.save_every == 0:
             save()
         if step % args.val_every == 0 or step == last:
-            t1 = time.time()
-            metrics = validate.evaluate(model, args.val, multiple=config.multiple) if os.path.isdir(args.val) else {}
-            score = metrics.get("homography_mma3", 0) + metrics.get("epipolar_success10", 0)
-            rec = {"step": step, "val": metrics, "val_s": round(time.time() - t1, 1)}
-            print(json.dumps(rec), flush=True)
-            log.write(json.dumps(rec) + "\n"); log.flush()
-            if score > best_score:
-                best_score = score
-                torch.save({"model": model.state_dict(), "config": config.to_dict(), "step": step,
-                            "elapsed": elapsed, "metrics": metrics, "objective": args.objective,
-                            "seed": args.seed, "args": vars(args)}, best_path)
+            if args.session_minutes and (time.time() - session_start) / (args.session_minutes * 60) > 0.97:
+                continue  # the session's final validation runs after its last step
+            validate_and_keep()
             save()
+    if args.session_minutes and step > session_first:
+        validate_and_keep()
     save()
     print(f"stopped at step {step}, {elapsed / 60:.1f} min of training", flush=True)
 

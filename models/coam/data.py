@@ -24,12 +24,29 @@ def list_images(root: str) -> list[str]:
     return paths
 
 
+def group_of(path: str) -> str:
+    """Training photos are named `<group>__<name>.jpg` (../shared/data/SOURCES.md)."""
+    name = os.path.basename(path)
+    return name.split("__", 1)[0] if "__" in name else ""
+
+
+def group_weights(paths: list[str], power: float = 0.5) -> np.ndarray:
+    """Sampling probability per photo: each group gets a share proportional to (its size)^power,
+    split evenly among its photos. power 1 samples photos uniformly; 0.5 keeps the 500 small
+    BSDS500 nature shots from drowning the buildings and street scenes that matching is about."""
+    groups = [group_of(p) for p in paths]
+    counts = {g: groups.count(g) for g in set(groups)}
+    w = np.array([counts[g] ** power / counts[g] for g in groups], dtype=np.float64)
+    return w / w.sum()
+
+
 def load_images(paths: list[str], max_side: int = 640) -> list[np.ndarray]:
+    """Photos as RGB arrays, in the order of `paths` (an unreadable file is an error)."""
     images = []
     for p in paths:
         img = cv2.imread(p, cv2.IMREAD_COLOR)
         if img is None:
-            continue
+            raise ValueError(f"cannot read training photo {p}")
         h, w = img.shape[:2]
         s = max_side / max(h, w)
         if s < 1:
@@ -43,10 +60,13 @@ def square_corners(cx: float, cy: float, side: float) -> np.ndarray:
     return np.float32([[cx - r, cy - r], [cx + r, cy - r], [cx + r, cy + r], [cx - r, cy + r]])
 
 
-def random_views(h: int, w: int, size: int, rng: np.random.Generator):
+def random_views(h: int, w: int, size: int, rng: np.random.Generator,
+                 scale_range: float = 2.0, full_rotation: float = 0.15):
     """Homographies photo->A and photo->B. A is a mild crop; B is A's region rotated, scaled
-    (0.5-2 relative to A) and put in perspective."""
-    side = min(h, w) * rng.uniform(0.45, 0.85)
+    (log-uniform in [1/scale_range, scale_range] relative to A) and put in perspective."""
+    # Crops of small photos stay large enough not to be blown up much beyond their resolution.
+    low = max(0.45, min(0.85, 0.75 * size / min(h, w)))
+    side = min(h, w) * rng.uniform(low, 0.85)
     cx = rng.uniform(side / 2, w - side / 2)
     cy = rng.uniform(side / 2, h - side / 2)
     src_a = square_corners(cx, cy, side)
@@ -54,8 +74,8 @@ def random_views(h: int, w: int, size: int, rng: np.random.Generator):
     H_a = cv2.getPerspectiveTransform(src_a, dst)
 
     # B: the region of the photo that B shows, expressed as a transformed square.
-    scale = math.exp(rng.uniform(math.log(0.5), math.log(2.0)))  # >1: B zooms in
-    angle = rng.uniform(-math.pi, math.pi) if rng.random() < 0.15 else rng.uniform(-0.6, 0.6)
+    scale = math.exp(rng.uniform(-math.log(scale_range), math.log(scale_range)))  # >1: B zooms in
+    angle = rng.uniform(-math.pi, math.pi) if rng.random() < full_rotation else rng.uniform(-0.6, 0.6)
     shift = rng.uniform(-0.2, 0.2, size=2) * side
     corners = square_corners(0, 0, side / scale)
     c, s = math.cos(angle), math.sin(angle)
@@ -82,11 +102,11 @@ def photometric(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return x
 
 
-def make_pair(img: np.ndarray, size: int, rng: np.random.Generator):
+def make_pair(img: np.ndarray, size: int, rng: np.random.Generator, **views):
     """Returns A, B (uint8 HxWx3), H_ab (3x3 float64) and the valid mask of B's pixels
     (those that came from inside the photo)."""
     h, w = img.shape[:2]
-    H_a, H_b = random_views(h, w, size, rng)
+    H_a, H_b = random_views(h, w, size, rng, **views)
     a = cv2.warpPerspective(img, H_a, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
     b = cv2.warpPerspective(img, H_b, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
     inside = np.full((h, w), 255, np.uint8)
@@ -102,16 +122,22 @@ class PairSampler:
     """Seeded stream of batches: A, B as float tensors [N,3,S,S] in [0,1], H_ab [N,3,3],
     valid masks [N,S,S]."""
 
-    def __init__(self, images: list[np.ndarray], size: int, seed: int):
+    def __init__(self, images: list[np.ndarray], size: int, seed: int,
+                 scale_range: float = 2.0, full_rotation: float = 0.15, weights: np.ndarray | None = None):
         self.images = images
+        self.weights = weights
+        self.views = {"scale_range": scale_range, "full_rotation": full_rotation}
         self.size = size
         self.rng = np.random.default_rng(seed)
 
     def batch(self, n: int):
         A, B, H, VA, VB = [], [], [], [], []
         for _ in range(n):
-            img = self.images[int(self.rng.integers(len(self.images)))]
-            a, b, h, va, vb = make_pair(img, self.size, self.rng)
+            if self.weights is None:
+                img = self.images[int(self.rng.integers(len(self.images)))]
+            else:
+                img = self.images[int(self.rng.choice(len(self.images), p=self.weights))]
+            a, b, h, va, vb = make_pair(img, self.size, self.rng, **self.views)
             A.append(a); B.append(b); H.append(h); VA.append(va); VB.append(vb)
         to_t = lambda xs: torch.from_numpy(np.stack(xs)).permute(0, 3, 1, 2).float() / 255.0
         return (to_t(A), to_t(B), torch.from_numpy(np.stack(H)).float(),

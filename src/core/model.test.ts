@@ -261,6 +261,35 @@ describe('the split graphs (models/coam-encoder.onnx + coam-decoder.onnx) throug
     await expectCoamError(m.runPair(formulaImage(64, 64, 0), formulaImage(64, 64, 1)), 'inference', /released/);
   });
 
+  it('the split graphs alone are the whole model: run() and runPair() equal the contract graph', async () => {
+    const encoder = file('coam-encoder.onnx');
+    const decoder = file('coam-decoder.onnx');
+    await expectCoamError(CoamModel.create(ort, null, info()), 'bad-argument', /contract graph, its encoder\/decoder split/);
+    await expectCoamError(CoamModel.create(ort, null, info(), { split: { encoder: decoder, decoder: encoder } }), 'model-contract', /encoder graph's inputs/);
+    const splitOnly = await CoamModel.create(ort, null, info(), { split: { encoder, decoder } });
+    const full = await CoamModel.create(ort, file('coam.onnx'), info());
+    try {
+      expect([splitOnly.hasSplit, splitOnly.hasContractGraph, splitOnly.backend]).toEqual([true, false, 'wasm']);
+      const a = formulaImage(96, 64, 0);
+      const b = formulaImage(64, 64, 2);
+      const maxDiff = (x: Float32Array, y: Float32Array) => x.reduce((m, v, i) => Math.max(m, Math.abs(v - y[i])), 0);
+      const viaSplit = await splitOnly.run(a, b);
+      const viaContract = await full.run(a, b);
+      expect([viaSplit.gridWidth, viaSplit.gridHeight]).toEqual([24, 16]);
+      expect(maxDiff(viaSplit.descriptors, viaContract.descriptors)).toBeLessThan(1e-4);
+      expect(maxDiff(viaSplit.distinctiveness, viaContract.distinctiveness)).toBeLessThan(1e-4);
+      const self = await splitOnly.run(a, a);
+      expect(maxDiff(self.descriptors, (await full.run(a, a)).descriptors)).toBeLessThan(1e-4);
+      const [ab, ba] = await splitOnly.runPair(a, b);
+      expect(maxDiff(ab.descriptors, viaContract.descriptors)).toBeLessThan(1e-4);
+      expect(maxDiff(ba.descriptors, (await full.run(b, a)).descriptors)).toBeLessThan(1e-4);
+    } finally {
+      await splitOnly.release();
+      await full.release();
+    }
+    await expectCoamError(splitOnly.run(formulaImage(64, 64, 0), formulaImage(64, 64, 1)), 'inference', /released/);
+  });
+
   it('readSplitGraphs: only beside the contract graph it was exported with', () => {
     const modelPath = join(models, 'coam.onnx');
     const contract = file('coam.onnx');

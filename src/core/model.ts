@@ -182,6 +182,7 @@ export interface CreateOptions {
   /**
    * The encoder and conditioned-decoder graphs of the same weights (the sidecar's `split` names
    * them). They run on the backend the contract graph got; `runPair` then encodes each image once.
+   * Without a contract graph (`create(ort, null, …)`) they are the whole model.
    */
   split?: SplitGraphs;
 }
@@ -378,6 +379,8 @@ export class CoamModel {
   /** Providers tried before `backend` and why each failed (so the UI can say why WebGPU fell back). */
   readonly fallbacks: ReadonlyArray<{ backend: string; reason: string }>;
 
+  private released = false;
+
   private constructor(
     private readonly ort: OrtModule,
     private session: OrtTypes.InferenceSession | null,
@@ -395,32 +398,50 @@ export class CoamModel {
     return this.split !== null;
   }
 
+  /** Whether the contract graph is loaded (a model may come as its split graphs alone). */
+  get hasContractGraph(): boolean {
+    return this.session !== null;
+  }
+
   /**
-   * Load a model (bytes, or a URL the runtime can fetch) and check its names against the contract.
+   * Load a model and check its names against the contract: the contract graph (bytes, or a URL the
+   * runtime can fetch), its split graphs (`options.split`), or both. With `model` null the split
+   * graphs are the whole model (the app's bundled model: half the download).
    * Throws CoamError 'model-load' (unreadable) or 'model-contract' (wrong names/dims).
    */
   static async create(
     ort: OrtModule,
-    model: Uint8Array | string,
+    model: Uint8Array | string | null,
     info: ModelInfo,
     options: CreateOptions = {},
   ): Promise<CoamModel> {
-    const eps = options.executionProviders ?? ['wasm'];
-    const { session, backend, fallbacks } = await openSession(ort, model, eps);
-    const opened: OrtTypes.InferenceSession[] = [session];
+    if (model === null && !options.split) {
+      throw new CoamError('bad-argument', 'A model needs its contract graph, its encoder/decoder split, or both.');
+    }
+    let eps = options.executionProviders ?? ['wasm'];
+    const opened: OrtTypes.InferenceSession[] = [];
     try {
-      checkSessionContract(session, info);
+      let session: OrtTypes.InferenceSession | null = null;
+      let backend = '';
+      let fallbacks: Array<{ backend: string; reason: string }> = [];
+      if (model !== null) {
+        ({ session, backend, fallbacks } = await openSession(ort, model, eps));
+        opened.push(session);
+        checkSessionContract(session, info);
+        // The split runs on the backend the contract graph got: one device, and `backend` stays the truth.
+        eps = [backend];
+      }
       let split: SplitSessions | null = null;
       if (options.split) {
         const names = splitInfoOf(info);
         if (!names) throw contract("Split graphs were given but the model sidecar has no 'split' naming their features.");
-        // The same backend as the contract graph: one device, and `backend` stays the truth.
-        const encoder = (await openSession(ort, options.split.encoder, [backend])).session;
-        opened.push(encoder);
-        const decoder = (await openSession(ort, options.split.decoder, [backend])).session;
+        const enc = await openSession(ort, options.split.encoder, eps);
+        opened.push(enc.session);
+        if (!session) ({ backend, fallbacks } = enc);
+        const decoder = (await openSession(ort, options.split.decoder, [enc.backend])).session;
         opened.push(decoder);
-        checkSplitContract(encoder, decoder, names, info);
-        split = { encoder, decoder, names };
+        checkSplitContract(enc.session, decoder, names, info);
+        split = { encoder: enc.session, decoder, names };
       }
       return new CoamModel(ort, session, info, backend, fallbacks, split);
     } catch (e) {
@@ -431,10 +452,24 @@ export class CoamModel {
 
   /** One conditioned pass: `image` described in the context of `condition`. */
   async run(image: PreparedImage, condition: PreparedImage): Promise<DenseOutput> {
-    const session = this.session;
-    if (!session) throw new CoamError('inference', 'The model was released; load it again.');
+    if (this.released) throw new CoamError('inference', 'The model was released; load it again.');
     checkPrepared('image', image, this.info.multiple);
     checkPrepared('condition', condition, this.info.multiple);
+    const session = this.session;
+    if (!session) {
+      // Split graphs only: encode both (once if they are the same image), decode the image.
+      const encImage = await this.encode(image);
+      const encCondition = condition === image ? encImage : await this.encode(condition).catch((e) => {
+        encImage.dispose();
+        throw e;
+      });
+      try {
+        return await this.decode(encImage, encCondition);
+      } finally {
+        encImage.dispose();
+        encCondition.dispose();
+      }
+    }
     const ort = this.ort;
     const feeds = {
       image: new ort.Tensor('float32', image.tensor, [1, 3, image.height, image.width]),
@@ -494,7 +529,7 @@ export class CoamModel {
   }
 
   private requireSplit(): SplitSessions {
-    if (!this.session) throw new CoamError('inference', 'The model was released; load it again.');
+    if (this.released) throw new CoamError('inference', 'The model was released; load it again.');
     if (!this.split) throw new CoamError('bad-argument', 'This model has no encoder/decoder split; use run().');
     return this.split;
   }
@@ -524,6 +559,7 @@ export class CoamModel {
   async release(): Promise<void> {
     const s = this.session;
     const split = this.split;
+    this.released = true;
     this.session = null;
     this.split = null;
     if (split) await Promise.all([split.encoder.release(), split.decoder.release()]);

@@ -2,7 +2,6 @@
  * Side effects around the store: the inference worker, fetching and decoding images, loading
  * models, re-running when inputs change, and geometry requests. Components call these actions.
  */
-import modelUrl from '../../models/coam.onnx?url';
 import encoderUrl from '../../models/coam-encoder.onnx?url';
 import decoderUrl from '../../models/coam-decoder.onnx?url';
 import bundledInfo from '../../models/coam.json';
@@ -328,13 +327,8 @@ export function loadModel(source: ModelSource): void {
 
 export function loadBundledModel(): void {
   const href = (url: string) => new URL(url, document.baseURI).href;
-  loadModel({
-    kind: 'url',
-    url: href(modelUrl),
-    label: 'bundled coam.onnx',
-    cache: true,
-    split: { encoderUrl: href(encoderUrl), decoderUrl: href(decoderUrl) },
-  });
+  // The encoder/decoder split holds all of coam.onnx's weights: the contract graph is not fetched.
+  loadModel({ kind: 'split', encoderUrl: href(encoderUrl), decoderUrl: href(decoderUrl), label: 'bundled model', cache: true });
 }
 
 /** A user's own model: an .onnx file, optionally with its .json sidecar (else the bundled sidecar applies). */

@@ -2,8 +2,8 @@
 /**
  * The one place in the browser that owns the ORT session. It decodes images (so bad files fail
  * here, off the main thread), runs the pair both ways, matches, and answers geometry requests.
- * The bundled model comes with its encoder/decoder split (each image encoded once per pair); a
- * user's model runs through its one contract graph. Every message out is `progress`, a result, or
+ * The bundled model comes as its encoder/decoder split alone (each image encoded once per pair,
+ * and half the download); a user's model runs through its one contract graph. Every message out is `progress`, a result, or
  * `error` with a typed code.
  */
 import { CoamError, isCoamError, type CoamErrorCode } from '../core/errors';
@@ -18,6 +18,7 @@ import type { BackendName, FromWorker, ModelSource, ToWorker } from './protocol'
 declare const self: DedicatedWorkerGlobalScope;
 
 let model: CoamModel | null = null;
+/** The contract graph's bytes; null for the bundled model, which comes as its split alone. */
 let modelBytes: Uint8Array | null = null;
 /** The bundled model's encoder/decoder graphs (each image encoded once per pair); null for others. */
 let splitBytes: { encoder: Uint8Array; decoder: Uint8Array } | null = null;
@@ -140,28 +141,30 @@ async function fetchInfo(url: string): Promise<unknown | undefined> {
 
 async function createOn(
   backend: BackendName,
-  bytes: Uint8Array,
+  bytes: Uint8Array | null,
   info: ModelInfo,
   split: { encoder: Uint8Array; decoder: Uint8Array } | null = null,
 ): Promise<CoamModel> {
   const ort = await loadOrt(backend);
   // ORT may take ownership of the buffers; hand it copies so a fallback can retry with the originals.
   const graphs: SplitGraphs | undefined = split ? { encoder: split.encoder.slice(), decoder: split.decoder.slice() } : undefined;
-  return CoamModel.create(ort, bytes.slice(), info, { executionProviders: [backend], ...(graphs ? { split: graphs } : {}) });
+  return CoamModel.create(ort, bytes ? bytes.slice() : null, info, { executionProviders: [backend], ...(graphs ? { split: graphs } : {}) });
 }
 
 async function loadModel(source: ModelSource, fallbackInfo: ModelInfo, prefer: BackendName | 'auto'): Promise<void> {
   const t0 = performance.now();
   post({ type: 'progress', stage: 'download', fraction: 0 });
-  let bytes: Uint8Array;
+  let bytes: Uint8Array | null = null;
   let rawInfo: unknown;
   let split: { encoder: Uint8Array; decoder: Uint8Array } | null = null;
+  const onFraction = (f: number) => post({ type: 'progress', stage: 'download', fraction: f });
   if (source.kind === 'url') {
-    const urls = source.split ? [source.url, source.split.encoderUrl, source.split.decoderUrl] : [source.url];
-    const files = await fetchAll(urls, (f) => post({ type: 'progress', stage: 'download', fraction: f }), source.cache === true);
-    bytes = files[0];
-    if (files.length === 3) split = { encoder: files[1], decoder: files[2] };
+    [bytes] = await fetchAll([source.url], onFraction, source.cache === true);
     rawInfo = source.infoUrl ? await fetchInfo(source.infoUrl) : undefined;
+  } else if (source.kind === 'split') {
+    const [encoder, decoder] = await fetchAll([source.encoderUrl, source.decoderUrl], onFraction, source.cache === true);
+    split = { encoder, decoder };
+    rawInfo = fallbackInfo;
   } else {
     bytes = new Uint8Array(source.bytes);
     rawInfo = source.info;
@@ -172,7 +175,7 @@ async function loadModel(source: ModelSource, fallbackInfo: ModelInfo, prefer: B
       ? parseModelInfo(rawInfo)
       : source.kind === 'url' && !source.infoUrl
         ? parseModelInfo(fallbackInfo)
-        : await inferModelInfo(await loadOrt('wasm'), bytes.slice(), { name: source.label, longSide: fallbackInfo.inputSize.longSide });
+        : await inferModelInfo(await loadOrt('wasm'), (bytes as Uint8Array).slice(), { name: source.label, longSide: fallbackInfo.inputSize.longSide });
 
   const tFetched = performance.now();
   post({ type: 'progress', stage: 'compile', fraction: 0 });
@@ -214,7 +217,7 @@ async function loadModel(source: ModelSource, fallbackInfo: ModelInfo, prefer: B
 }
 
 async function probe(requestId: number, backend: BackendName, size: number): Promise<void> {
-  if (!modelBytes || !modelInfo) throw new Error('no model loaded');
+  if (!modelInfo || (!modelBytes && !splitBytes)) throw new Error('no model loaded');
   if (backend === 'webgpu') {
     const reason = await webgpuUnavailableReason();
     if (reason) {
@@ -243,7 +246,7 @@ async function probe(requestId: number, backend: BackendName, size: number): Pro
     const t0 = performance.now();
     const dense = await m.run(a, b);
     const ms = performance.now() - t0;
-    const split = m.hasSplit ? (await m.runPair(a, b))[0] : null;
+    const split = m.hasSplit && m.hasContractGraph ? (await m.runPair(a, b))[0] : null;
     post(
       {
         type: 'probe',
@@ -251,6 +254,7 @@ async function probe(requestId: number, backend: BackendName, size: number): Pro
         backend: m.backend as BackendName,
         ok: true,
         ms,
+        graphs: m.hasContractGraph ? 'contract' : 'split',
         descriptors: dense.descriptors,
         distinctiveness: dense.distinctiveness,
         ...(split ? { splitDescriptors: split.descriptors, splitDistinctiveness: split.distinctiveness } : {}),
@@ -309,7 +313,7 @@ async function handle(msg: ToWorker): Promise<void> {
         try {
           result = await matchPair(model, a, b, options);
         } catch (e) {
-          if (model.backend !== 'webgpu' || !modelBytes || !modelInfo) throw e;
+          if (model.backend !== 'webgpu' || !modelInfo || (!modelBytes && !splitBytes)) throw e;
           // A lost device or a failing kernel: switch to WASM for good, say so, and finish this run.
           const t0 = performance.now();
           const next = await createOn('wasm', modelBytes, modelInfo, splitBytes);

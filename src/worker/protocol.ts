@@ -10,14 +10,19 @@ export type BackendName = 'webgpu' | 'wasm';
 export type Conditioning = 'pair' | 'self';
 export type GeometryKind = 'homography' | 'fundamental';
 
-/** Where the model comes from: the bundled URL, a user URL, or bytes from a file picker. */
+/**
+ * Where the model comes from: a contract graph's URL, the bundled model's split graphs, or bytes
+ * from a file picker. `cache`: keep a copy in Cache Storage (for URLs that change with their
+ * content, as the bundled files' do).
+ */
 export type ModelSource =
+  | { kind: 'url'; url: string; infoUrl?: string; label: string; cache?: boolean }
   /**
-   * `cache`: keep a copy in Cache Storage (the bundled model, whose URL changes with its content).
-   * `split`: the encoder and conditioned-decoder graphs of the same weights (the bundled model), so a
-   * pair encodes each image once; downloaded with the model.
+   * The encoder and conditioned-decoder graphs of one model, whose sidecar is the load's
+   * `fallbackInfo` (the bundled model): each image is encoded once per pair, and the contract
+   * graph, which holds the same weights again, is not downloaded.
    */
-  | { kind: 'url'; url: string; infoUrl?: string; label: string; cache?: boolean; split?: { encoderUrl: string; decoderUrl: string } }
+  | { kind: 'split'; encoderUrl: string; decoderUrl: string; label: string; cache?: boolean }
   | { kind: 'bytes'; bytes: ArrayBuffer; info?: unknown; label: string };
 
 export type ToWorker =
@@ -77,9 +82,11 @@ export type FromWorker =
       reason?: string;
       /** Time of one run after a warm-up. */
       ms?: number;
+      /** Which graphs produced `descriptors`: the contract graph, or the split graphs alone. */
+      graphs?: 'contract' | 'split';
       descriptors?: Float32Array;
       distinctiveness?: Float32Array;
-      /** The same pass A|B through the split graphs on the same backend, when the model has them. */
+      /** The same pass A|B through the split graphs on the same backend, when the model has both. */
       splitDescriptors?: Float32Array;
       splitDistinctiveness?: Float32Array;
     }

@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""Release trained weights as the bundled model, with figures measured the way the card quotes them.
+
+    /usr/bin/python3 models/release.py                       # models/checkpoints/main/latest.pt
+    /usr/bin/python3 models/release.py --checkpoint models/checkpoints/main/best.pt
+
+Steps (each prints what it runs):
+  1. export.py: models/coam.onnx, the encoder/decoder split, coam.json, coam.pt, fixtures
+  2. `npx coam eval <val>`                     the model, conditioned on the other image
+  3. `npx coam eval <val> --self-condition`    the conditioning ablation
+  4. SIFT (baselines/sift_matches.py) scored by `npx coam eval --matches`, the same harness
+  5. the three summaries go into the sidecar's `metrics` (export.py --metrics)
+Reports land in --reports (default models/runs/release/, ignored by git): eval-*.txt (the tables
+the card quotes), eval-*.json (every pair) and metrics.json. Needs ../shared/data/val.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def run(cmd: list[str], out_path: str | None = None) -> None:
+    print("+ " + " ".join(cmd) + (f" > {os.path.relpath(out_path, ROOT)}" if out_path else ""), flush=True)
+    if out_path:
+        with open(out_path, "w") as f:
+            subprocess.run(cmd, cwd=ROOT, stdout=f, stderr=subprocess.STDOUT, check=True)
+    else:
+        subprocess.run(cmd, cwd=ROOT, check=True)
+
+
+def summary(report_path: str) -> dict:
+    """The per-group means of a `coam eval --json` report, rounded as the card prints them."""
+    with open(report_path) as f:
+        groups = json.load(f)["groups"]
+    out = {}
+    if "homography" in groups:
+        s = groups["homography"]["summary"]
+        out["homography"] = {
+            "pairs": s["pairs"], "meanMatches": round(s["meanMatches"], 1),
+            "mmaThresholdsPx": s["mmaThresholdsPx"], "mma": [round(x, 3) for x in s["mma"]],
+            "accuracyThresholdsPx": s["accuracyThresholdsPx"], "accuracy": [round(x, 3) for x in s["accuracy"]],
+            "medianCornerErrorPx": round(s["medianCornerErrorPx"], 1)}
+    if "epipolar" in groups:
+        s = groups["epipolar"]["summary"]
+        out["epipolar"] = {
+            "pairs": s["pairs"], "meanMatches": round(s["meanMatches"], 1),
+            "successThresholdsPx": s["successThresholdsPx"], "success": [round(x, 3) for x in s["success"]],
+            "medianEpipolarErrorPx": round(s["medianEpipolarErrorPx"], 2)}
+    return out
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--checkpoint", default=os.path.join(HERE, "checkpoints", "main", "latest.pt"))
+    p.add_argument("--val", default=os.path.join(ROOT, "..", "shared", "data", "val"))
+    p.add_argument("--reports", default=os.path.join(HERE, "runs", "release"))
+    p.add_argument("--threads", type=int, default=2, help="WASM threads for coam eval")
+    args = p.parse_args(argv)
+    if not os.path.isdir(args.val):
+        print(f"release: no validation data at {args.val}; nothing measured, nothing changed", file=sys.stderr)
+        return 2
+    os.makedirs(args.reports, exist_ok=True)
+    r = lambda name: os.path.join(args.reports, name)
+    py = sys.executable
+    val = os.path.relpath(args.val, ROOT)
+
+    run([py, os.path.join(HERE, "export.py"), "--checkpoint", args.checkpoint])
+    run(["npx", "coam", "eval", val, "--threads", str(args.threads), "--json", r("eval-pair.json")], r("eval-pair.txt"))
+    run(["npx", "coam", "eval", val, "--threads", str(args.threads), "--self-condition",
+         "--json", r("eval-self.json")], r("eval-self.txt"))
+    sift_dir = r("sift-matches")
+    run([py, os.path.join(HERE, "baselines", "sift_matches.py"), val, sift_dir], r("sift.txt"))
+    run(["npx", "coam", "eval", val, "--matches", sift_dir, "--json", r("eval-sift.json")], r("eval-sift.txt"))
+
+    metrics = {
+        "dataset": "../shared/data/val",
+        "command": "npx coam eval ../shared/data/val (long side 640, top-1000)",
+        "date": datetime.date.today().isoformat(),
+        "coam": summary(r("eval-pair.json")),
+        "coamSelfConditioned": summary(r("eval-self.json")),
+        "siftSameHarness": summary(r("eval-sift.json")),
+    }
+    with open(r("metrics.json"), "w") as f:
+        json.dump(metrics, f, indent=1)
+    run([py, os.path.join(HERE, "export.py"), "--checkpoint", args.checkpoint, "--metrics", r("metrics.json")])
+    for name in ("eval-pair.txt", "eval-self.txt", "eval-sift.txt"):
+        print(f"\n== {name}")
+        with open(r(name)) as f:
+            print(f.read().rstrip())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
