@@ -150,7 +150,7 @@ export const tests = [
     async run({ page, url }) {
       await page.goto(`${url}?a=box&b=box_in_scene&k=20&${FAST}`);
       const total = await waitForMatches(page);
-      const canvasWidth = await page.locator('canvas').evaluate((c) => c.clientWidth);
+      const [canvasWidth, canvasHeight] = await page.locator('canvas').evaluate((c) => [c.clientWidth, c.clientHeight]);
       const read = async (name) => {
         const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name, exact: true }).click()]);
         const path = await dl.path();
@@ -159,14 +159,17 @@ export const tests = [
       const png = await read('PNG');
       assert(png.bytes.subarray(1, 4).toString() === 'PNG', 'PNG signature');
       const width = png.bytes.readUInt32BE(16);
+      const height = png.bytes.readUInt32BE(20);
       assert(width >= 2 * canvasWidth, `PNG width ${width} is 2x the figure (${canvasWidth} css px)`);
+      // The legend strip under the figure: the PNG is taller than the 2x figure.
+      assert(height > 2 * canvasHeight, `PNG height ${height} has the legend under the 2x figure (${canvasHeight} css px)`);
       const json = await read('JSON');
       const parsed = JSON.parse(json.bytes.toString('utf8'));
       assert(Array.isArray(parsed.matches) && parsed.matches.length === Math.min(20, total), `JSON has ${parsed.matches?.length} matches`);
       assert(parsed.imageA.width === 324 && parsed.imageB.width === 512, 'JSON image sizes');
       const csv = await read('CSV');
       assert(csv.bytes.toString('utf8').trim().split('\n').length === Math.min(20, total) + 1, 'CSV rows');
-      console.log(`    ${png.file} ${width}px wide, ${json.file} ${parsed.matches.length} matches`);
+      console.log(`    ${png.file} ${width}x${height}px, ${json.file} ${parsed.matches.length} matches`);
     },
   },
   {

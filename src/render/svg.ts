@@ -1,5 +1,6 @@
 /** The figure as SVG: both images (embedded) and the shown match lines, in figure units. */
 import { figurePositions, type FigureLayout } from './layout';
+import { legendHeight, legendSvg, type LegendSpec } from './legend';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const hex = (c: Float32Array, i: number) =>
@@ -14,13 +15,16 @@ export function figureSvg(opts: {
   colors: Float32Array;
   count: number;
   title?: string;
+  /** A strip under the figure saying what the colours mean. */
+  legend?: LegendSpec | null;
 }): string {
   const { layout: L, pairs, colors } = opts;
+  const strip = opts.legend ? legendHeight(L.width) : 0;
   const n = Math.min(opts.count, pairs.length / 4);
   const pos = figurePositions(pairs.subarray(0, n * 4), L);
   const f = (v: number) => v.toFixed(1);
   const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${f(L.width)}" height="${f(L.height)}" viewBox="0 0 ${f(L.width)} ${f(L.height)}">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${f(L.width)}" height="${f(L.height + strip)}" viewBox="0 0 ${f(L.width)} ${f(L.height + strip)}">`,
     `<title>${esc(opts.title ?? 'CoAM matches')}</title>`,
   ];
   for (const [p, href] of [
@@ -36,6 +40,8 @@ export function figureSvg(opts: {
     parts.push(`<line x1="${f(xa)}" y1="${f(ya)}" x2="${f(xb)}" y2="${f(yb)}" stroke="${c}"/>`);
     parts.push(`<circle cx="${f(xa)}" cy="${f(ya)}" r="2" fill="${c}"/><circle cx="${f(xb)}" cy="${f(yb)}" r="2" fill="${c}"/>`);
   }
-  parts.push('</g></svg>');
+  parts.push('</g>');
+  if (opts.legend) parts.push(legendSvg(opts.legend, { x: 0, y: L.height, width: L.width, height: strip }));
+  parts.push('</svg>');
   return parts.join('\n');
 }

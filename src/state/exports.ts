@@ -3,7 +3,8 @@ import { matchesToCsv, toMatchesFile } from '../core/pipeline';
 import { currentOverlay } from '../render/current';
 import { figureSvg } from '../render/svg';
 import { matchColors } from '../render/colormap';
-import { currentGeometry, matchArrays, shownCount } from './derived';
+import { drawLegend, legendHeight, type LegendSpec } from '../render/legend';
+import { currentGeometry, matchArrays, scoreRange, shownCount } from './derived';
 import { notify, useCoam } from './store';
 
 export function download(blob: Blob, filename: string): void {
@@ -50,11 +51,45 @@ export function exportCsv(): void {
   download(new Blob([matchesToCsv(s.result.matches.slice(0, shownCount(s)))], { type: 'text/csv' }), `${baseName()}.csv`);
 }
 
+/** What the exported figure's colours mean, as the legend under the app's figure says. */
+export function legendOfShown(): LegendSpec | null {
+  const s = useCoam.getState();
+  const range = scoreRange(s.result);
+  if (!s.result || !range) return null;
+  const shown = shownCount(s);
+  const total = s.result.matches.length;
+  const g = currentGeometry(s);
+  if (g) return { kind: 'inliers', shown, total, inliers: g.inlierCount, model: g.matrix ? g.kind : `${g.kind} (no model found)` };
+  return { kind: 'score', shown, total, lo: range[0], hi: range[1] };
+}
+
+/** The figure's PNG with the legend strip under it. */
+async function withLegend(figure: Blob, legend: LegendSpec): Promise<Blob> {
+  const bitmap = await createImageBitmap(figure);
+  const { width, height } = bitmap;
+  const strip = legendHeight(width);
+  const canvas = document.createElement('canvas');
+  canvas.width = width;
+  canvas.height = height + strip;
+  const ctx = canvas.getContext('2d');
+  if (!ctx) throw new Error('no 2D canvas to draw the legend on');
+  ctx.fillStyle = '#ffffff';
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  ctx.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  drawLegend(ctx, legend, { x: 0, y: height, width, height: strip });
+  const blob = await new Promise<Blob | null>((res) => canvas.toBlob(res, 'image/png'));
+  if (!blob) throw new Error('The figure could not be encoded as PNG.');
+  return blob;
+}
+
 export async function exportPng(): Promise<void> {
   const overlay = currentOverlay();
   if (!overlay) return;
   try {
-    download(await overlay.exportPng(2), `${baseName()}.png`);
+    const figure = await overlay.exportPng(2);
+    const legend = legendOfShown();
+    download(legend ? await withLegend(figure, legend) : figure, `${baseName()}.png`);
   } catch (e) {
     notify('error', `PNG export failed: ${(e as Error).message}`);
   }
@@ -83,6 +118,7 @@ export function exportSvg(): void {
     colors: matchColors(scores, geometry?.inliers ?? null),
     count: shownCount(s),
     title: `CoAM matches: ${s.images.A?.name ?? 'A'} / ${s.images.B?.name ?? 'B'}`,
+    legend: legendOfShown(),
   });
   download(new Blob([svg], { type: 'image/svg+xml' }), `${baseName()}.svg`);
 }
