@@ -66,6 +66,46 @@ export const tests = [
     },
   },
   {
+    name: 'two-finger pinch zooms about the fingers and pans; double-click fits again',
+    async run({ page, url }) {
+      await page.goto(`${url}?a=box&b=box_in_scene&${FAST}`);
+      await waitForMatches(page);
+      const view = () => page.evaluate(() => window.__coamDebug.view);
+      const before = await view();
+      assert(before?.fitted, `the figure starts fitted: ${JSON.stringify(before)}`);
+      const box = await page.locator('canvas').boundingBox();
+      const cx = box.x + box.width / 2;
+      const cy = box.y + box.height / 2;
+      const cdp = await page.context().newCDPSession(page);
+      await cdp.send('Emulation.setTouchEmulationEnabled', { enabled: true, maxTouchPoints: 2 });
+      const touch = (type, d, dy = 0) =>
+        cdp.send('Input.dispatchTouchEvent', {
+          type,
+          touchPoints: type === 'touchEnd' ? [] : [{ x: cx - d, y: cy + dy, id: 1 }, { x: cx + d, y: cy + dy, id: 2 }],
+        });
+      await touch('touchStart', 40);
+      for (const d of [60, 80, 100, 120]) await touch('touchMove', d); // fingers spread 80 → 240 px: 3x
+      await touch('touchMove', 120, 30); // both fingers move down: a pan
+      await touch('touchEnd', 0);
+      const after = await view();
+      const ratio = after.zoom / before.zoom;
+      assert(!after.fitted && ratio > 2.5 && ratio < 3.5, `pinch zoom ${ratio.toFixed(2)}x: ${JSON.stringify({ before, after })}`);
+      // Zoomed about the fingers' midpoint (the canvas centre), then panned 30 px down: the figure point at
+      // the centre moved up by 30 / zoom figure units. Each finger's move arrives on its own, so the
+      // midpoint wobbles by a few px during the spread: allow 8 css px of drift.
+      const drift = Math.abs(after.cx - before.cx) * after.zoom;
+      const pan = (before.cy - after.cy) * after.zoom;
+      assert(drift < 8, `sideways drift ${drift.toFixed(1)} css px: ${JSON.stringify({ before, after })}`);
+      assert(Math.abs(pan - 30) < 8, `pan ${pan.toFixed(1)} css px follows the fingers' 30: ${JSON.stringify({ before, after })}`);
+      assert(!(await page.evaluate(() => window.__coamDebug.state?.inspect?.pinned ?? false)), 'a pinch does not pin an inspection');
+      await cdp.send('Emulation.setTouchEmulationEnabled', { enabled: false });
+      await page.locator('canvas').dblclick();
+      const fitted = await view();
+      assert(fitted.fitted && Math.abs(fitted.zoom - before.zoom) < 1e-6, `double-click fits: ${JSON.stringify(fitted)}`);
+      console.log(`    pinch ${ratio.toFixed(2)}x, pan ${pan.toFixed(1)} css px, drift ${drift.toFixed(1)} css px`);
+    },
+  },
+  {
     name: 'sample pair loads from its button; a missing second image gets a message',
     async run({ page, url }) {
       await page.goto(`${url}?${FAST}`);

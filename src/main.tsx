@@ -4,6 +4,7 @@ import { App } from './ui/App';
 import { start, probeBackend } from './state/controller';
 import { parseUrlSettings } from './state/url-params';
 import { useCoam } from './state/store';
+import { currentOverlay } from './render/current';
 import './ui/app.css';
 
 // Read-only numbers for tests and the benchmark (how many inferences, frames drawn), and a probe
@@ -18,6 +19,10 @@ const debug = {
   /** When the model, the images and the first run became ready (ms after navigation). */
   get marks() {
     return { ...marks };
+  },
+  /** The figure's camera (zoom, centre), or null before the viewer exists. */
+  get view() {
+    return currentOverlay()?.viewState ?? null;
   },
   get inferenceRuns() {
     return useCoam.getState().inferenceRuns;

@@ -340,6 +340,11 @@ export class MatchOverlay {
     return null;
   }
 
+  /** The camera: figure point at the canvas centre, css px per figure unit, and whether it is fitted. */
+  get viewState(): { cx: number; cy: number; zoom: number; fitted: boolean } {
+    return { ...this.view };
+  }
+
   /** Fit the whole figure in the canvas. */
   fit(): void {
     const { width, height } = this.cssSize();

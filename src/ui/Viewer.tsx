@@ -88,14 +88,35 @@ export function Viewer({ label }: { label: string }) {
     const ro = new ResizeObserver(() => overlay.resize());
     ro.observe(canvas);
 
-    // Pointer: drag pans, wheel zooms about the cursor, hover inspects, click pins, double-click fits.
+    // Pointer: drag pans, wheel or two-finger pinch zooms about the cursor/fingers, hover inspects,
+    // click pins, double-click fits.
     let down: { x: number; y: number; moved: boolean } | null = null;
     let hoverFrame = 0;
+    const touches = new Map<number, { x: number; y: number }>();
+    let pinch: { dist: number; x: number; y: number } | null = null;
+    const pinchOf = () => {
+      const [p, q] = [...touches.values()];
+      return { dist: Math.max(1, Math.hypot(p.x - q.x, p.y - q.y)), x: (p.x + q.x) / 2, y: (p.y + q.y) / 2 };
+    };
     const onDown = (e: PointerEvent) => {
-      down = { x: e.clientX, y: e.clientY, moved: false };
       canvas.setPointerCapture(e.pointerId);
+      touches.set(e.pointerId, { x: e.clientX, y: e.clientY });
+      if (touches.size === 2) {
+        pinch = pinchOf();
+        down = null; // a pinch is neither a pan nor a click
+        return;
+      }
+      down = touches.size === 1 ? { x: e.clientX, y: e.clientY, moved: false } : null;
     };
     const onMove = (e: PointerEvent) => {
+      if (touches.has(e.pointerId)) touches.set(e.pointerId, { x: e.clientX, y: e.clientY });
+      if (pinch && touches.size === 2) {
+        const next = pinchOf();
+        overlay.zoomAt(next.x, next.y, next.dist / pinch.dist);
+        overlay.panBy(next.x - pinch.x, next.y - pinch.y);
+        pinch = next;
+        return;
+      }
       if (down && e.buttons) {
         const dx = e.clientX - down.x;
         const dy = e.clientY - down.y;
@@ -107,6 +128,7 @@ export function Viewer({ label }: { label: string }) {
         }
         return;
       }
+      if (touches.size > 0) return;
       const { inspect, result } = useCoam.getState();
       if (inspect?.pinned || !result) return;
       const { clientX, clientY } = e;
@@ -117,12 +139,22 @@ export function Viewer({ label }: { label: string }) {
       });
     };
     const onUp = (e: PointerEvent) => {
+      touches.delete(e.pointerId);
+      if (pinch) {
+        if (touches.size < 2) pinch = null;
+        return; // lifting a finger after a pinch does not click
+      }
       const click = down && !down.moved;
       down = null;
       if (!click || !useCoam.getState().result) return;
       const hit = overlay.pick(e.clientX, e.clientY);
       const cur = useCoam.getState().inspect;
       useCoam.setState({ inspect: hit && !cur?.pinned ? { slot: hit.slot, xy: hit.xy, pinned: true } : null });
+    };
+    const onCancel = (e: PointerEvent) => {
+      touches.delete(e.pointerId);
+      if (touches.size < 2) pinch = null;
+      down = null;
     };
     const onLeave = () => {
       cancelAnimationFrame(hoverFrame);
@@ -136,6 +168,7 @@ export function Viewer({ label }: { label: string }) {
     canvas.addEventListener('pointerdown', onDown);
     canvas.addEventListener('pointermove', onMove);
     canvas.addEventListener('pointerup', onUp);
+    canvas.addEventListener('pointercancel', onCancel);
     canvas.addEventListener('pointerleave', onLeave);
     canvas.addEventListener('wheel', onWheel, { passive: false });
     canvas.addEventListener('dblclick', onDbl);
@@ -146,6 +179,7 @@ export function Viewer({ label }: { label: string }) {
       canvas.removeEventListener('pointerdown', onDown);
       canvas.removeEventListener('pointermove', onMove);
       canvas.removeEventListener('pointerup', onUp);
+      canvas.removeEventListener('pointercancel', onCancel);
       canvas.removeEventListener('pointerleave', onLeave);
       canvas.removeEventListener('wheel', onWheel);
       canvas.removeEventListener('dblclick', onDbl);
