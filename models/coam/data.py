@@ -102,9 +102,10 @@ def photometric(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return x
 
 
-def make_pair(img: np.ndarray, size: int, rng: np.random.Generator, **views):
-    """Returns A, B (uint8 HxWx3), H_ab (3x3 float64) and the valid mask of B's pixels
-    (those that came from inside the photo)."""
+def make_pair(img: np.ndarray, size: int, rng: np.random.Generator, photometric_change: bool = True, **views):
+    """Returns A, B (uint8 HxWx3), H_ab (3x3 float64, A's pixels to B's) and the valid masks of A's
+    and B's pixels (those that came from inside the photo). `photometric_change=False` leaves the
+    pixels as warped (for tests of the geometry)."""
     h, w = img.shape[:2]
     H_a, H_b = random_views(h, w, size, rng, **views)
     a = cv2.warpPerspective(img, H_a, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
@@ -115,7 +116,9 @@ def make_pair(img: np.ndarray, size: int, rng: np.random.Generator, **views):
     H_ab = H_b.astype(np.float64) @ np.linalg.inv(H_a.astype(np.float64))
     if rng.random() < 0.5:  # either image may be the harder view
         a, b, valid_a, valid_b, H_ab = b, a, valid_b, valid_a, np.linalg.inv(H_ab)
-    return photometric(a, rng), photometric(b, rng), H_ab / H_ab[2, 2], valid_a, valid_b
+    if photometric_change:
+        a, b = photometric(a, rng), photometric(b, rng)
+    return a, b, H_ab / H_ab[2, 2], valid_a, valid_b
 
 
 class PairSampler:
