@@ -41,7 +41,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def load_model(checkpoint: str) -> tuple[CoamNet, dict]:
-    ck = torch.load(checkpoint, map_location="cpu")
+    ck = torch.load(checkpoint, map_location="cpu", weights_only=False)
     model = CoamNet(CoamConfig.from_dict(ck["config"]) if "config" in ck else CoamConfig())
     model.load_state_dict(ck["model"])
     return model.eval(), ck

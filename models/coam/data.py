@@ -145,3 +145,20 @@ class PairSampler:
         to_t = lambda xs: torch.from_numpy(np.stack(xs)).permute(0, 3, 1, 2).float() / 255.0
         return (to_t(A), to_t(B), torch.from_numpy(np.stack(H)).float(),
                 torch.from_numpy(np.stack(VA)), torch.from_numpy(np.stack(VB)))
+
+
+class PairStream(torch.utils.data.IterableDataset):
+    """Endless batches from DataLoader workers (for a GPU, which one process cannot feed: a pair
+    costs ~9 ms of CPU). Worker w draws from its own PairSampler seeded with (seed, w): seeded,
+    but a resumed run continues a different stream, not the same one."""
+
+    def __init__(self, images: list[np.ndarray], size: int, seed: int, batch: int, **sampler_kwargs):
+        super().__init__()
+        self.images, self.size, self.seed, self.batch, self.kwargs = images, size, seed, batch, sampler_kwargs
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        worker = info.id if info is not None else 0
+        sampler = PairSampler(self.images, self.size, self.seed * 1009 + worker, **self.kwargs)
+        while True:
+            yield sampler.batch(self.batch)
