@@ -244,18 +244,7 @@ export function mutualNearestScalar(
   if (nB2 < nB) for (let i = 0; i < nA4; i++) visit(i, nB - 1);
   for (let i = nA4; i < nA; i++) for (let j = 0; j < nB; j++) visit(i, j);
 
-  const outA: number[] = [];
-  const outB: number[] = [];
-  const sims: number[] = [];
-  for (let i = 0; i < nA; i++) {
-    const j = bestOfA[i];
-    if (j >= 0 && bestOfB[j] === i) {
-      outA.push(candA[i]);
-      outB.push(candB[j]);
-      sims.push(valOfA[i]);
-    }
-  }
-  return { a: Int32Array.from(outA), b: Int32Array.from(outB), similarity: Float32Array.from(sims) };
+  return mutualPairs(candA, candB, { bestOfA, valOfA, bestOfB });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -389,9 +378,25 @@ const MAX_SIMD_BYTES = 512 * 1024 * 1024;
 interface BestBoth {
   /** For each candidate of A: the position in candB of its nearest neighbour, and the similarity. */
   bestOfA: Int32Array;
-  valOfA: Float32Array;
+  valOfA: Float32Array | Float64Array;
   /** For each candidate of B: the position in candA of its nearest neighbour. */
   bestOfB: Int32Array;
+}
+
+/** The pairs that are each other's nearest neighbour, as cell indices, in A's candidate order. */
+function mutualPairs(candA: Int32Array, candB: Int32Array, { bestOfA, valOfA, bestOfB }: BestBoth): MutualNearestResult {
+  const outA: number[] = [];
+  const outB: number[] = [];
+  const sims: number[] = [];
+  for (let i = 0; i < candA.length; i++) {
+    const j = bestOfA[i];
+    if (j >= 0 && bestOfB[j] === i) {
+      outA.push(candA[i]);
+      outB.push(candB[j]);
+      sims.push(valOfA[i]);
+    }
+  }
+  return { a: Int32Array.from(outA), b: Int32Array.from(outB), similarity: Float32Array.from(sims) };
 }
 
 function mutualNearestSimd(
@@ -406,19 +411,7 @@ function mutualNearestSimd(
 ): MutualNearestResult | null {
   const best = bestBothSimd(kernel, descA, candA, cellsA, descB, candB, cellsB, dim);
   if (!best) return null;
-  const { bestOfA, valOfA, bestOfB } = best;
-  const outA: number[] = [];
-  const outB: number[] = [];
-  const sims: number[] = [];
-  for (let i = 0; i < candA.length; i++) {
-    const j = bestOfA[i];
-    if (j >= 0 && bestOfB[j] === i) {
-      outA.push(candA[i]);
-      outB.push(candB[j]);
-      sims.push(valOfA[i]);
-    }
-  }
-  return { a: Int32Array.from(outA), b: Int32Array.from(outB), similarity: Float32Array.from(sims) };
+  return mutualPairs(candA, candB, best);
 }
 
 /** Both directions' nearest neighbours among two candidate sets, in the SIMD kernel. */
