@@ -246,7 +246,6 @@ async function probe(requestId: number, backend: BackendName, size: number): Pro
     const t0 = performance.now();
     const dense = await m.run(a, b);
     const ms = performance.now() - t0;
-    const split = m.hasSplit && m.hasContractGraph ? (await m.runPair(a, b))[0] : null;
     post(
       {
         type: 'probe',
@@ -257,9 +256,8 @@ async function probe(requestId: number, backend: BackendName, size: number): Pro
         graphs: m.hasContractGraph ? 'contract' : 'split',
         descriptors: dense.descriptors,
         distinctiveness: dense.distinctiveness,
-        ...(split ? { splitDescriptors: split.descriptors, splitDistinctiveness: split.distinctiveness } : {}),
       },
-      [dense.descriptors.buffer, dense.distinctiveness.buffer, ...(split ? [split.descriptors.buffer, split.distinctiveness.buffer] : [])],
+      [dense.descriptors.buffer, dense.distinctiveness.buffer],
     );
   } finally {
     await m.release();

@@ -86,9 +86,6 @@ export type FromWorker =
       graphs?: 'contract' | 'split';
       descriptors?: Float32Array;
       distinctiveness?: Float32Array;
-      /** The same pass A|B through the split graphs on the same backend, when the model has both. */
-      splitDescriptors?: Float32Array;
-      splitDistinctiveness?: Float32Array;
     }
   | {
       type: 'error';
