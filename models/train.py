@@ -24,6 +24,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from coam.data import PairSampler, PairStream, group_weights, list_images, load_images  # noqa: E402
+from coam.realpairs import build_real_pairs  # noqa: E402
 from coam.losses import LossConfig, pair_loss  # noqa: E402
 from coam.network import CoamConfig, CoamNet, count_parameters  # noqa: E402
 from coam import validate  # noqa: E402
@@ -60,6 +61,9 @@ def parse_args(argv=None):
     p.add_argument("--workers", type=int, default=0,
                    help="DataLoader processes making pairs (0: in the training process, bit-for-bit resumable; "
                         "a GPU needs ~1 per 10 pairs/step/100 ms, e.g. 14 on 16 cores)")
+    p.add_argument("--real-share", type=float, default=0.0,
+                   help="share of pairs that are two photos of one scene (coam/realpairs.py: pseudo "
+                        "correspondences from RootSIFT + MAGSAC) instead of a synthetic homography")
     p.add_argument("--full-rotation", type=float, default=0.15, help="share of pairs with any rotation (else +-0.6 rad)")
     return p.parse_args(argv)
 
@@ -98,6 +102,12 @@ def main(argv=None):
     optimiser = torch.optim.Adam(model.parameters(), lr=args.lr)
     views = {"scale_range": args.scale_range, "full_rotation": args.full_rotation,
              "weights": group_weights(paths, args.group_power) if args.group_power != 1 else None}
+    if args.real_share > 0:
+        t_real = time.time()
+        real = build_real_pairs(paths, images)
+        views.update(real_pairs=real, real_share=args.real_share)
+        print(f"{len(real) // 2} real pairs ({sum(len(r[2]) for r in real) // 2} pseudo correspondences) "
+              f"in {time.time() - t_real:.0f} s; {args.real_share:.0%} of training pairs", flush=True)
     sampler = PairSampler(images, args.size, args.seed, **views)
     step, elapsed, best_score = 0, 0.0, -1.0
     if os.path.exists(latest_path):
@@ -172,9 +182,9 @@ def main(argv=None):
         model.train()
         for g in optimiser.param_groups:
             g["lr"] = lr
-        a, b, H, va, vb = (x.to(device, non_blocking=True) for x in (next(batches) if batches is not None else sampler.batch(args.batch)))
+        a, b, H, va, vb, corr, counts = (x.to(device, non_blocking=True) for x in (next(batches) if batches is not None else sampler.batch(args.batch)))
         out_ab, out_ba = model.forward_pair(a, b)
-        result = pair_loss(out_ab, out_ba, H, va, vb, config.stride, loss_cfg, gen)
+        result = pair_loss(out_ab, out_ba, H, va, vb, config.stride, loss_cfg, gen, corr, counts.tolist())
         if result is None:
             continue
         loss, parts = result

@@ -126,25 +126,51 @@ class PairSampler:
     valid masks [N,S,S]."""
 
     def __init__(self, images: list[np.ndarray], size: int, seed: int,
-                 scale_range: float = 2.0, full_rotation: float = 0.15, weights: np.ndarray | None = None):
+                 scale_range: float = 2.0, full_rotation: float = 0.15, weights: np.ndarray | None = None,
+                 real_pairs: list | None = None, real_share: float = 0.0):
         self.images = images
         self.weights = weights
         self.views = {"scale_range": scale_range, "full_rotation": full_rotation}
         self.size = size
         self.rng = np.random.default_rng(seed)
+        # Pairs of two photos of one scene with pseudo correspondences (coam.realpairs); each item
+        # of a batch is one of them with probability real_share.
+        self.real_pairs = real_pairs or []
+        self.real_share = real_share if self.real_pairs else 0.0
+
+    def _real(self):
+        from .realpairs import make_real_pair  # noqa: PLC0415 (keeps data.py free of the SIFT code)
+        i, j, pa, pb, scale = self.real_pairs[int(self.rng.integers(len(self.real_pairs)))]
+        return make_real_pair(self.images[i], self.images[j], pa, pb, scale, self.size, self.rng,
+                              full_rotation=self.views["full_rotation"])
 
     def batch(self, n: int):
-        A, B, H, VA, VB = [], [], [], [], []
+        """A, B [N,3,S,S] in [0,1]; H_ab [N,3,3]; valid masks [N,S,S]; correspondences [N,P,4]
+        (xA, yA, xB, yB in fed pixels, zero-padded) and their counts [N]. An item with a count of
+        0 is a synthetic pair supervised by H_ab; any other is a real pair supervised by its
+        correspondences (its H_ab is the identity and unused)."""
+        A, B, H, VA, VB, C = [], [], [], [], [], []
+        full = np.ones((self.size, self.size), bool)
         for _ in range(n):
+            real = self._real() if self.real_share and self.rng.random() < self.real_share else None
+            if real is not None:
+                a, b, corr = real
+                A.append(a); B.append(b); H.append(np.eye(3)); VA.append(full); VB.append(full); C.append(corr)
+                continue
             if self.weights is None:
                 img = self.images[int(self.rng.integers(len(self.images)))]
             else:
                 img = self.images[int(self.rng.choice(len(self.images), p=self.weights))]
             a, b, h, va, vb = make_pair(img, self.size, self.rng, **self.views)
-            A.append(a); B.append(b); H.append(h); VA.append(va); VB.append(vb)
+            A.append(a); B.append(b); H.append(h); VA.append(va); VB.append(vb); C.append(np.zeros((0, 4), np.float32))
         to_t = lambda xs: torch.from_numpy(np.stack(xs)).permute(0, 3, 1, 2).float() / 255.0
+        counts = [len(c) for c in C]
+        corr = np.zeros((n, max(1, max(counts)), 4), np.float32)
+        for k, c in enumerate(C):
+            corr[k, : len(c)] = c
         return (to_t(A), to_t(B), torch.from_numpy(np.stack(H)).float(),
-                torch.from_numpy(np.stack(VA)), torch.from_numpy(np.stack(VB)))
+                torch.from_numpy(np.stack(VA)), torch.from_numpy(np.stack(VB)),
+                torch.from_numpy(corr), torch.tensor(counts, dtype=torch.long))
 
 
 class PairStream(torch.utils.data.IterableDataset):

@@ -8,6 +8,9 @@ with B's descriptor at that location (the positive) and with every cell of B far
 - `hinge`: the paper's loss, max(0, margin + d(positive) - d(hardest negative)) on L2 distances.
 - `distinctiveness_loss`: L1 between the predicted score and 1 / n^0.25, where n is the number of
   negatives inside the margin (d(negative) < d(positive) + margin), at least 1: the paper's target.
+
+Real pairs (two photos of one scene) give sparse pseudo correspondences instead of a homography:
+`sparse_direction_loss` applies the same objectives to them.
 """
 from __future__ import annotations
 
@@ -63,16 +66,41 @@ def direction_loss(desc_a, dist_a, desc_b, H_ab, valid_a, valid_b, stride, cfg: 
     idx = idx[torch.randperm(idx.numel(), generator=gen)[: cfg.points]]
     da = desc_a.reshape(D, -1)[:, idx].T  # P,D
     pos = sample_descriptors(desc_b, xy_b[idx], (S_h, S_w))  # P,D
+    predicted = dist_a.reshape(-1)[idx]
+    return _contrast(da, pos, predicted, desc_b, xy_b[idx], stride, cfg)
+
+
+def sparse_direction_loss(desc_a, dist_a, desc_b, xy_a, xy_b, size_hw, stride, cfg: LossConfig, gen):
+    """The same loss on given correspondences (a real pair's pseudo ground truth): xy_a, xy_b [P,2]
+    in fed pixels. A's descriptor is sampled at its point, distinctiveness at the nearest cell."""
+    if len(xy_a) < 8:
+        return None
+    D, h, w = desc_a.shape
+    idx = torch.randperm(len(xy_a), generator=gen)[: cfg.points]
+    xy_a, xy_b = xy_a[idx], xy_b[idx]
+    da = sample_descriptors(desc_a, xy_a, size_hw)
+    pos = sample_descriptors(desc_b, xy_b, size_hw)
+    cell = ((xy_a - (stride - 1) / 2) / stride).round().long()
+    cx, cy = cell[:, 0].clamp(0, w - 1), cell[:, 1].clamp(0, h - 1)
+    predicted = dist_a.reshape(-1)[cy * w + cx]
+    return _contrast(da, pos, predicted, desc_b, xy_b, stride, cfg)
+
+
+def _contrast(da, pos, predicted, desc_b, xy_b, stride, cfg: LossConfig):
+    """da, pos [P,D]: A's descriptors and their positives in B; every cell of B farther than
+    the negative radius from xy_b [P,2] is a negative. Returns (descriptor loss, distinctiveness
+    loss, retrieval accuracy)."""
+    D = desc_b.shape[0]
     pos_sim = (da * pos).sum(1)  # P
     sims = da @ desc_b.reshape(D, -1)  # P, hw
-    cb = cell_centres(desc_b.shape[1], desc_b.shape[2], stride, desc_a.device)
-    is_neg = torch.cdist(xy_b[idx], cb) > cfg.negative_radius  # P, hw
+    cb = cell_centres(desc_b.shape[1], desc_b.shape[2], stride, da.device)
+    is_neg = torch.cdist(xy_b, cb) > cfg.negative_radius  # P, hw
 
     d_pos = torch.sqrt((2 - 2 * pos_sim).clamp(min=1e-6))
     neg_sims = sims.masked_fill(~is_neg, -2.0)
     if cfg.objective == "infonce":
         logits = torch.cat([pos_sim[:, None], neg_sims], 1) / cfg.temperature
-        desc_loss = F.cross_entropy(logits, torch.zeros(len(idx), dtype=torch.long, device=da.device))
+        desc_loss = F.cross_entropy(logits, torch.zeros(len(da), dtype=torch.long, device=da.device))
     elif cfg.objective == "hinge":
         hardest = torch.sqrt((2 - 2 * neg_sims.max(1).values).clamp(min=1e-6))
         desc_loss = F.relu(cfg.margin + d_pos - hardest).mean()
@@ -84,22 +112,32 @@ def direction_loss(desc_a, dist_a, desc_b, H_ab, valid_a, valid_b, stride, cfg: 
         threshold = 1 - (d_pos + cfg.margin) ** 2 / 2
         confused = (neg_sims > threshold[:, None]).sum(1).clamp(min=1).float()
         target = confused ** -0.25
-    predicted = dist_a.reshape(-1)[idx]
     dist_loss = (predicted - target).abs().mean()
     # Retrieval accuracy of the sampled points: is the positive closer than every negative?
     correct = (pos_sim > neg_sims.max(1).values).float().mean()
     return desc_loss, dist_loss, correct
 
 
-def pair_loss(out_ab, out_ba, H_ab, valid_a, valid_b, stride, cfg: LossConfig, gen):
+def pair_loss(out_ab, out_ba, H_ab, valid_a, valid_b, stride, cfg: LossConfig, gen, corr=None, counts=None):
+    """Both directions of every pair of the batch. Item n is supervised by H_ab[n], or, when
+    counts[n] > 0, by its correspondences corr[n, :counts[n]] (xA, yA, xB, yB)."""
     (desc_a, dist_a), (desc_b, dist_b) = out_ab, out_ba
     terms = []
     for n in range(desc_a.shape[0]):
-        H = H_ab[n]
-        for r in (
-            direction_loss(desc_a[n], dist_a[n], desc_b[n], H, valid_a[n], valid_b[n], stride, cfg, gen),
-            direction_loss(desc_b[n], dist_b[n], desc_a[n], torch.linalg.inv(H), valid_b[n], valid_a[n], stride, cfg, gen),
-        ):
+        if counts is not None and counts[n] > 0:
+            c = corr[n, : int(counts[n])]
+            size_hw = valid_a.shape[1:]
+            pair = (
+                sparse_direction_loss(desc_a[n], dist_a[n], desc_b[n], c[:, :2], c[:, 2:], size_hw, stride, cfg, gen),
+                sparse_direction_loss(desc_b[n], dist_b[n], desc_a[n], c[:, 2:], c[:, :2], size_hw, stride, cfg, gen),
+            )
+        else:
+            H = H_ab[n]
+            pair = (
+                direction_loss(desc_a[n], dist_a[n], desc_b[n], H, valid_a[n], valid_b[n], stride, cfg, gen),
+                direction_loss(desc_b[n], dist_b[n], desc_a[n], torch.linalg.inv(H), valid_b[n], valid_a[n], stride, cfg, gen),
+            )
+        for r in pair:
             if r is not None:
                 terms.append(r)
     if not terms:
