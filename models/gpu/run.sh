@@ -18,5 +18,5 @@ nvidia-smi -L || true
 export PYTHONUNBUFFERED=1
 python3 models/train.py --data gpu_data/train --val gpu_data/no-val --run main \
   --session-minutes "$minutes" --batch 32 --workers 14 --lr 1e-3 \
-  --scale-range 2.5 --full-rotation 0.25 --group-power 0.5 --log-every 50 --save-every 250 "$@" 2>&1 | tee "$out/train.log"
+  --scale-range 2.5 --full-rotation 0.25 --group-power 0.5 --real-share 0.25 --log-every 50 --save-every 250 "$@" 2>&1 | tee "$out/train.log"
 cp models/checkpoints/main/latest.pt models/checkpoints/main/log.jsonl "$out/"
