@@ -139,7 +139,7 @@ class PairSampler:
         self.real_share = real_share if self.real_pairs else 0.0
 
     def _real(self):
-        from .realpairs import make_real_pair  # noqa: PLC0415 (keeps data.py free of the SIFT code)
+        from .realpairs import make_real_pair  # noqa: PLC0415 (realpairs imports this module)
         i, j, pa, pb, scale = self.real_pairs[int(self.rng.integers(len(self.real_pairs)))]
         return make_real_pair(self.images[i], self.images[j], pa, pb, scale, self.size, self.rng,
                               full_rotation=self.views["full_rotation"])

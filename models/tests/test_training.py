@@ -124,7 +124,6 @@ class RealPairs(unittest.TestCase):
             self.assertGreater(np.median(np.abs(ca - shuffled)), np.median(np.abs(ca - cb)))
 
     def test_sampler_mixes_real_pairs_and_keeps_the_synthetic_stream(self):
-        rng = np.random.default_rng(5)
         ys, xs = np.mgrid[40:320:9, 40:440:9]
         pa = np.stack([xs.ravel(), ys.ravel()], 1).astype(np.float32)
         pb = pa + np.float32([5, 3])
@@ -138,7 +137,6 @@ class RealPairs(unittest.TestCase):
         self.assertTrue((plain[6] == 0).all())
         for x, y in zip(plain, unused):
             self.assertTrue(torch.equal(x, y), "share 0 draws the same synthetic pairs")
-        del rng
 
 
 class PhotoSampling(unittest.TestCase):
