@@ -75,7 +75,7 @@ def sparse_direction_loss(desc_a, dist_a, desc_b, xy_a, xy_b, size_hw, stride, c
     in fed pixels. A's descriptor is sampled at its point, distinctiveness at the nearest cell."""
     if len(xy_a) < 8:
         return None
-    D, h, w = desc_a.shape
+    _, h, w = desc_a.shape
     idx = torch.randperm(len(xy_a), generator=gen)[: cfg.points]
     xy_a, xy_b = xy_a[idx], xy_b[idx]
     da = sample_descriptors(desc_a, xy_a, size_hw)

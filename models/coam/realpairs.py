@@ -129,9 +129,10 @@ def make_real_pair(img_a: np.ndarray, img_b: np.ndarray, pa: np.ndarray, pb: np.
     size x size x 3) and the correspondences inside both crops as [P,4] float32 (xA, yA, xB, yB in
     fed pixels), or None when no crop keeps `min_points` of them."""
     h, w = img_a.shape[:2]
+    hb, wb = img_b.shape[:2]
+    low = max(0.45, min(0.85, 0.75 * size / min(h, w)))  # as data.random_views: small photos are not blown up
     for _ in range(tries):
         k = int(rng.integers(len(pa)))
-        low = max(0.45, min(0.85, 0.75 * size / min(h, w)))
         side_a = min(h, w) * rng.uniform(low, 0.85)
         # The anchor sits anywhere in A's crop but its central 70 %; B's crop frames the same
         # region at B's scale, shifted and rotated like a synthetic view.
@@ -139,7 +140,6 @@ def make_real_pair(img_a: np.ndarray, img_b: np.ndarray, pa: np.ndarray, pb: np.
         ca = np.clip(pa[k] + off, side_a / 2, np.float32([w, h]) - side_a / 2)  # A's crop stays in the photo
         off = ca - pa[k]
         side_b = side_a * scale * math.exp(rng.uniform(-0.2, 0.2))
-        hb, wb = img_b.shape[:2]
         if side_b > 1.2 * min(hb, wb) or side_b < 64:
             continue
         angle = rng.uniform(-math.pi, math.pi) if rng.random() < full_rotation else rng.uniform(-0.4, 0.4)
