@@ -65,6 +65,8 @@ def parse_args(argv=None):
                    help="share of pairs that are two photos of one scene (coam/realpairs.py: pseudo "
                         "correspondences from RootSIFT + MAGSAC) instead of a synthetic homography")
     p.add_argument("--full-rotation", type=float, default=0.15, help="share of pairs with any rotation (else +-0.6 rad)")
+    p.add_argument("--max-angle", type=float, default=None,
+                   help="rad; the other pairs' rotation is within +-this (default: 0.6 synthetic, 0.4 real)")
     return p.parse_args(argv)
 
 
@@ -100,7 +102,7 @@ def main(argv=None):
     loss_cfg = LossConfig(objective=args.objective)
     model = CoamNet(config).to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=args.lr)
-    views = {"scale_range": args.scale_range, "full_rotation": args.full_rotation,
+    views = {"scale_range": args.scale_range, "full_rotation": args.full_rotation, "max_angle": args.max_angle,
              "weights": group_weights(paths, args.group_power) if args.group_power != 1 else None}
     if args.real_share > 0:
         t_real = time.time()

@@ -61,9 +61,10 @@ def square_corners(cx: float, cy: float, side: float) -> np.ndarray:
 
 
 def random_views(h: int, w: int, size: int, rng: np.random.Generator,
-                 scale_range: float = 2.0, full_rotation: float = 0.15):
-    """Homographies photo->A and photo->B. A is a mild crop; B is A's region rotated, scaled
-    (log-uniform in [1/scale_range, scale_range] relative to A) and put in perspective."""
+                 scale_range: float = 2.0, full_rotation: float = 0.15, max_angle: float = 0.6):
+    """Homographies photo->A and photo->B. A is a mild crop; B is A's region rotated (any angle for
+    a share full_rotation of pairs, else within +-max_angle rad), scaled (log-uniform in
+    [1/scale_range, scale_range] relative to A) and put in perspective."""
     # Crops of small photos stay large enough not to be blown up much beyond their resolution.
     low = max(0.45, min(0.85, 0.75 * size / min(h, w)))
     side = min(h, w) * rng.uniform(low, 0.85)
@@ -75,7 +76,7 @@ def random_views(h: int, w: int, size: int, rng: np.random.Generator,
 
     # B: the region of the photo that B shows, expressed as a transformed square.
     scale = math.exp(rng.uniform(-math.log(scale_range), math.log(scale_range)))  # >1: B zooms in
-    angle = rng.uniform(-math.pi, math.pi) if rng.random() < full_rotation else rng.uniform(-0.6, 0.6)
+    angle = rng.uniform(-math.pi, math.pi) if rng.random() < full_rotation else rng.uniform(-max_angle, max_angle)
     shift = rng.uniform(-0.2, 0.2, size=2) * side
     corners = square_corners(0, 0, side / scale)
     c, s = math.cos(angle), math.sin(angle)
@@ -127,10 +128,14 @@ class PairSampler:
 
     def __init__(self, images: list[np.ndarray], size: int, seed: int,
                  scale_range: float = 2.0, full_rotation: float = 0.15, weights: np.ndarray | None = None,
-                 real_pairs: list | None = None, real_share: float = 0.0):
+                 real_pairs: list | None = None, real_share: float = 0.0, max_angle: float | None = None):
         self.images = images
         self.weights = weights
         self.views = {"scale_range": scale_range, "full_rotation": full_rotation}
+        # None keeps each source's own default (synthetic +-0.6 rad, real pairs +-0.4 rad).
+        self.max_angle = max_angle
+        if max_angle is not None:
+            self.views["max_angle"] = max_angle
         self.size = size
         self.rng = np.random.default_rng(seed)
         # Pairs of two photos of one scene with pseudo correspondences (coam.realpairs); each item
@@ -142,7 +147,8 @@ class PairSampler:
         from .realpairs import make_real_pair  # noqa: PLC0415 (realpairs imports this module)
         i, j, pa, pb, scale = self.real_pairs[int(self.rng.integers(len(self.real_pairs)))]
         return make_real_pair(self.images[i], self.images[j], pa, pb, scale, self.size, self.rng,
-                              full_rotation=self.views["full_rotation"])
+                              full_rotation=self.views["full_rotation"],
+                              **({} if self.max_angle is None else {"max_angle": self.max_angle}))
 
     def batch(self, n: int):
         """A, B [N,3,S,S] in [0,1]; H_ab [N,3,3]; valid masks [N,S,S]; correspondences [N,P,4]

@@ -124,7 +124,7 @@ def apply_h(H: np.ndarray, pts: np.ndarray) -> np.ndarray:
 
 def make_real_pair(img_a: np.ndarray, img_b: np.ndarray, pa: np.ndarray, pb: np.ndarray, scale: float,
                    size: int, rng: np.random.Generator, photometric_change: bool = True,
-                   full_rotation: float = 0.15, min_points: int = 12, tries: int = 8):
+                   full_rotation: float = 0.15, max_angle: float = 0.4, min_points: int = 12, tries: int = 8):
     """Crops of two photos of one scene around a shared correspondence. Returns A, B (uint8
     size x size x 3) and the correspondences inside both crops as [P,4] float32 (xA, yA, xB, yB in
     fed pixels), or None when no crop keeps `min_points` of them."""
@@ -142,7 +142,7 @@ def make_real_pair(img_a: np.ndarray, img_b: np.ndarray, pa: np.ndarray, pb: np.
         side_b = side_a * scale * math.exp(rng.uniform(-0.2, 0.2))
         if side_b > 1.2 * min(hb, wb) or side_b < 64:
             continue
-        angle = rng.uniform(-math.pi, math.pi) if rng.random() < full_rotation else rng.uniform(-0.4, 0.4)
+        angle = rng.uniform(-math.pi, math.pi) if rng.random() < full_rotation else rng.uniform(-max_angle, max_angle)
         cb = pb[k] + off * scale + rng.uniform(-0.15, 0.15, size=2) * side_b
         H_a = crop_homography(ca[0], ca[1], side_a, 0.0, size)
         H_b = crop_homography(cb[0], cb[1], side_b, angle, size)

@@ -3,6 +3,7 @@
  * becomes a UsageError, which main prints with the usage text (exit code 2), never a stack trace.
  */
 import type { MatchOptions } from '../core/types';
+import { SEARCH_MODES, type SearchMode } from '../core/views';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export class UsageError extends Error {
@@ -29,6 +30,9 @@ match options:
   --csv PATH          write matches as CSV
   --svg PATH          write a figure: both images side by side, match lines coloured by score
   --self-condition    condition each image on itself (ablation) instead of on the other
+  --search MODE       test-time views: 'auto' (default) tries B turned by 90/180/270° and
+                      either image at half size when the upright matches fail a homography
+                      check, and keeps the best-verified view; 'always'; 'off' (one view)
   --candidates N      candidate cells per image, by distinctiveness after NMS (default 512)
   --mutual MODE       'grid' (default): mutual against every cell of the other image;
                       'candidates': mutual within the two candidate lists (faster)
@@ -37,7 +41,7 @@ match options:
 eval options:
   --top-k N           matches scored per pair (default 1000)
   --long-side N       as for match (default 640)
-  --model PATH, --sidecar PATH, --self-condition, --threads N,
+  --model PATH, --sidecar PATH, --self-condition, --search MODE, --threads N,
   --candidates N, --mutual MODE                                 as for match
   --matches DIR       score precomputed matches instead of running the model:
                       DIR/<group>/<name>/1_<k>.json in the format 'match --json' writes
@@ -98,4 +102,11 @@ export function matchOptionsFrom(values: Record<string, unknown>): Partial<Match
     out.mutualCheck = mutual;
   }
   return out;
+}
+
+/** --search off|auto|always, shared by `match` and `eval` (default 'auto'). */
+export function searchOption(values: Record<string, unknown>): SearchMode {
+  const raw = strOption(values, 'search') ?? 'auto';
+  if (!(SEARCH_MODES as readonly string[]).includes(raw)) throw new UsageError(`--search must be one of ${SEARCH_MODES.join(', ')}, got '${raw}'`);
+  return raw as SearchMode;
 }

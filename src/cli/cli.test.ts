@@ -150,6 +150,21 @@ describe('coam match', () => {
     expect(readFileSync(csv, 'utf8').trim().split('\n').length).toBe(file.matches.length + 1);
   });
 
+  it("--search: 'always' tries the 12 views and says which it kept; a bad mode is a usage error", async () => {
+    const io = capture();
+    const a = join(data, 'homography', 'synth', '1.png');
+    const b = join(data, 'homography', 'synth', '2.png');
+    expect(await main(['match', a, b, '--model', TINY_MODEL, '--long-side', '64', '--search', 'always'], io), io.stderr.join('\n')).toBe(0);
+    expect(io.stdout[0]).toMatch(/search \d+ ms/);
+    expect(io.stdout[1]).toMatch(/^search: .*tried 12 views, kept /);
+    const off = capture();
+    expect(await main(['match', a, b, '--model', TINY_MODEL, '--long-side', '64', '--search', 'off'], off)).toBe(0);
+    expect(off.stdout.join('\n')).not.toMatch(/search/);
+    const bad = capture();
+    expect(await main(['match', a, b, '--search', 'sometimes'], bad)).toBe(2);
+    expect(bad.stderr.join('\n')).toMatch(/--search must be one of off, auto, always, got 'sometimes'/);
+  });
+
   it('--self-condition runs and is reported in the same format', async () => {
     const io = capture();
     const a = join(data, 'homography', 'synth', '1.png');
@@ -175,9 +190,11 @@ describe('coam eval', () => {
     expect(text).toMatch(/epi\. dist px +<5px +<10px/);
     expect(text).toMatch(/pose \(1 pairs\)/);
     expect(text).toMatch(/AUC@5° +AUC@10° +AUC@20°/);
-    expect(text).toMatch(/model time per pair \(A\|B \+ B\|A, wasm\): median \d+ ms over 4 pairs/);
+    expect(text).toMatch(/model time per pair \(A\|B \+ B\|A, upright view, wasm\): median \d+ ms over 4 pairs/);
+    expect(text).toMatch(/search \(auto\): \d of 4 pairs tried the other views/);
     const rep = JSON.parse(readFileSync(report, 'utf8'));
-    expect(rep.source.kind).toBe('model');
+    expect(rep.source).toMatchObject({ kind: 'model', search: 'auto' });
+    expect(rep.search.searched).toBe(rep.groups.homography.pairs.concat(rep.groups.epipolar.pairs, rep.groups.pose.pairs).filter((p: { view?: unknown }) => p.view).length);
     expect(rep.groups.homography.pairs.length).toBe(2);
     expect(rep.groups.homography.summary.mma.length).toBe(5);
     expect(rep.groups.pose.summary.auc.length).toBe(3);

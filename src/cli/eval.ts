@@ -20,7 +20,8 @@ import type { CoamModel } from '../core/model';
 import { loadModel, loadOrt, readImage } from '../core/node';
 import { matchesFileToJson, matchPair, toMatchesFile } from '../core/pipeline';
 import type { MatchesFile, MatchOptions, Point } from '../core/types';
-import { intOption, matchOptionsFrom, parse, strOption } from './args';
+import type { SearchMode, ViewChoice } from '../core/views';
+import { intOption, matchOptionsFrom, parse, searchOption, strOption } from './args';
 import { discover, GROUPS, matchesPath, type Group, type PairSpec } from './dataset';
 import type { Io } from './io';
 import { writeOut } from './match';
@@ -48,6 +49,7 @@ export const EVAL_OPTIONS = {
   threads: { type: 'string' },
   candidates: { type: 'string' },
   mutual: { type: 'string' },
+  search: { type: 'string' },
 } as const;
 
 export interface EvalOptions {
@@ -59,6 +61,8 @@ export interface EvalOptions {
   matchesDir?: string;
   saveMatchesDir?: string;
   selfCondition?: boolean;
+  /** Test-time views (core/views.ts); default 'auto'. */
+  search?: SearchMode;
   limit?: number;
   verbose?: boolean;
   threads?: number;
@@ -77,8 +81,10 @@ export interface PairReport {
   note?: string;
   /** Both network passes (A|B + B|A, with the encoding when the model is split), ms; model runs only. */
   modelMs?: number;
-  /** Decode + pre-processing + both passes + matching, ms; model runs only. */
+  /** Decode + pre-processing + both passes + matching (+ the search), ms; model runs only. */
   pairMs?: number;
+  /** The view the matches come from, when the search tried more than the upright one. */
+  view?: ViewChoice;
   inliers: number;
   /** homography */
   mma?: number[];
@@ -101,11 +107,15 @@ export interface GroupSummary {
 
 export interface EvalReport {
   dataDir: string;
-  source: { kind: 'model'; name: string; version: string; backend: string; longSide: number; conditioning: 'pair' | 'self' } | { kind: 'matches'; dir: string };
+  source:
+    | { kind: 'model'; name: string; version: string; backend: string; longSide: number; conditioning: 'pair' | 'self'; search: SearchMode }
+    | { kind: 'matches'; dir: string };
   topK: number;
   groups: Partial<Record<Group, { summary: GroupSummary; pairs: PairReport[] }>>;
   notes: string[];
   timing: { pairs: number; medianModelMs: number | null; medianPairMs: number | null };
+  /** Model runs with a search: pairs that tried other views, and pairs that kept one. */
+  search?: { searched: number; changed: number; medianSearchMs: number | null };
 }
 
 function median(v: number[]): number | null {
@@ -260,7 +270,8 @@ export async function evaluate(dataDirArg: string, opts: EvalOptions, io: Io): P
     longSide = opts.longSide ?? model.info.inputSize.longSide;
     io.out(
       `model ${model.info.name} ${model.info.version} on ${model.backend}, long side ${longSide}, top-${opts.topK} matches` +
-        (opts.selfCondition ? ', self-conditioned (ablation)' : ''),
+        (opts.selfCondition ? ', self-conditioned (ablation)' : '') +
+        `, search ${opts.search ?? 'auto'}`,
     );
   } else {
     io.out(`scoring precomputed matches from ${opts.matchesDir}, top-${opts.topK} (a missing file counts as a failed pair with 0 matches)`);
@@ -269,7 +280,15 @@ export async function evaluate(dataDirArg: string, opts: EvalOptions, io: Io): P
   const report: EvalReport = {
     dataDir,
     source: model
-      ? { kind: 'model', name: model.info.name, version: model.info.version, backend: model.backend, longSide, conditioning: opts.selfCondition ? 'self' : 'pair' }
+      ? {
+          kind: 'model',
+          name: model.info.name,
+          version: model.info.version,
+          backend: model.backend,
+          longSide,
+          conditioning: opts.selfCondition ? 'self' : 'pair',
+          search: opts.search ?? 'auto',
+        }
       : { kind: 'matches', dir: resolve(opts.matchesDir!) },
     topK: opts.topK,
     groups: {},
@@ -278,6 +297,8 @@ export async function evaluate(dataDirArg: string, opts: EvalOptions, io: Io): P
   };
   const modelTimes: number[] = [];
   const pairTimes: number[] = [];
+  const searchTimes: number[] = [];
+  let searchChanged = 0;
   try {
     for (const group of GROUPS) {
       const pairs = found[group];
@@ -289,6 +310,7 @@ export async function evaluate(dataDirArg: string, opts: EvalOptions, io: Io): P
         let note: string | undefined;
         let modelMs: number | undefined;
         let pairMs: number | undefined;
+        let view: ViewChoice | undefined;
         if (model) {
           const t0 = performance.now();
           let a: ReturnType<typeof readImage>;
@@ -308,7 +330,13 @@ export async function evaluate(dataDirArg: string, opts: EvalOptions, io: Io): P
             longSide,
             conditioning: opts.selfCondition ? 'self' : 'pair',
             match: opts.match,
+            search: opts.search ?? 'auto',
           });
+          if (result.view && result.view.tried > 1) {
+            view = result.view;
+            searchTimes.push(result.timings.searchMs ?? 0);
+            if (view.quarterTurns !== 0 || view.longSideA !== view.longSideB) searchChanged++;
+          }
           pairMs = performance.now() - t0;
           modelMs = (result.timings.encodeMs ?? 0) + result.timings.passABMs + result.timings.passBAMs;
           modelTimes.push(modelMs);
@@ -352,6 +380,7 @@ export async function evaluate(dataDirArg: string, opts: EvalOptions, io: Io): P
           imageB: relative(dataDir, pair.pathB),
           ...(note ? { note } : {}),
           ...(modelMs !== undefined ? { modelMs, pairMs } : {}),
+          ...(view ? { view } : {}),
         });
       }
       const summary = summarise(group, reports);
@@ -368,9 +397,16 @@ export async function evaluate(dataDirArg: string, opts: EvalOptions, io: Io): P
   io.out('');
   if (model) {
     io.out(
-      `model time per pair (A|B + B|A, ${report.source.kind === 'model' ? report.source.backend : ''}): median ${cell(report.timing.medianModelMs, 0)} ms over ${modelTimes.length} pairs; ` +
-        `whole pair (decode, resize, both passes, matching): median ${cell(report.timing.medianPairMs, 0)} ms`,
+      `model time per pair (A|B + B|A, upright view, ${report.source.kind === 'model' ? report.source.backend : ''}): median ${cell(report.timing.medianModelMs, 0)} ms over ${modelTimes.length} pairs; ` +
+        `whole pair (decode, resize, both passes, matching, any search): median ${cell(report.timing.medianPairMs, 0)} ms`,
     );
+    if ((opts.search ?? 'auto') !== 'off') {
+      report.search = { searched: searchTimes.length, changed: searchChanged, medianSearchMs: median(searchTimes) };
+      io.out(
+        `search (${opts.search ?? 'auto'}): ${searchTimes.length} of ${modelTimes.length} pairs tried the other views` +
+          (searchTimes.length ? ` (median ${cell(report.search.medianSearchMs, 0)} ms more), ${searchChanged} kept one` : ''),
+      );
+    }
   }
   return report;
 }
@@ -390,6 +426,7 @@ export async function evalCommand(args: string[], io: Io): Promise<number> {
     matchesDir: strOption(values, 'matches'),
     saveMatchesDir: strOption(values, 'save-matches'),
     selfCondition: !!values['self-condition'],
+    search: searchOption(values),
     limit: intOption(values, 'limit', undefined),
     verbose: !!values.verbose,
     threads: intOption(values, 'threads', undefined),

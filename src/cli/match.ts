@@ -3,7 +3,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { loadModel, loadOrt, readImage } from '../core/node';
 import { matchesFileToJson, matchesToCsv, matchPair, toMatchesFile } from '../core/pipeline';
-import { intOption, matchOptionsFrom, parse, strOption } from './args';
+import { intOption, matchOptionsFrom, parse, searchOption, strOption } from './args';
+import type { ViewChoice } from '../core/views';
 import type { Io } from './io';
 import { matchFigureSvg } from './svg';
 
@@ -18,8 +19,18 @@ export const MATCH_OPTIONS = {
   'self-condition': { type: 'boolean' },
   candidates: { type: 'string' },
   mutual: { type: 'string' },
+  search: { type: 'string' },
   threads: { type: 'string' },
 } as const;
+
+/** One line on the test-time search: what it tried and which view it kept. */
+export function describeView(view: ViewChoice): string {
+  const upright = view.quarterTurns === 0 && view.longSideA === view.longSideB;
+  const kept = upright
+    ? 'kept the upright view'
+    : `kept B turned ${view.quarterTurns * 90}° clockwise, A fed at long side ${view.longSideA} and B at ${view.longSideB}`;
+  return `search: the upright matches failed the homography check; tried ${view.tried} views, ${kept} (${view.inliers} of the top matches fit one homography)`;
+}
 
 export function writeOut(path: string, content: string | Uint8Array): void {
   mkdirSync(dirname(resolve(path)), { recursive: true });
@@ -32,6 +43,7 @@ export async function matchCommand(args: string[], io: Io): Promise<number> {
   const longSideOpt = intOption(values, 'long-side', undefined, 16);
   const threads = intOption(values, 'threads', undefined);
   const modelPath = strOption(values, 'model');
+  const search = searchOption(values);
   const [pathA, pathB] = positionals;
 
   const a = readImage(pathA);
@@ -47,6 +59,7 @@ export async function matchCommand(args: string[], io: Io): Promise<number> {
       longSide,
       conditioning: values['self-condition'] ? 'self' : 'pair',
       match: matchOptionsFrom(values),
+      search,
     });
     const top = result.matches.slice(0, topK);
     const t = result.timings;
@@ -58,8 +71,11 @@ export async function matchCommand(args: string[], io: Io): Promise<number> {
         `load ${loadMs.toFixed(0)} ms, pre ${t.preprocessMs.toFixed(0)} ms, ` +
         (t.encodeMs !== undefined ? `encode ${t.encodeMs.toFixed(0)} ms, ` : '') +
         `A|B ${t.passABMs.toFixed(0)} ms, B|A ${t.passBAMs.toFixed(0)} ms, ` +
-        `match ${t.matchMs.toFixed(0)} ms, total ${t.totalMs.toFixed(0)} ms`,
+        `match ${t.matchMs.toFixed(0)} ms, ` +
+        (t.searchMs !== undefined ? `search ${t.searchMs.toFixed(0)} ms, ` : '') +
+        `total ${t.totalMs.toFixed(0)} ms`,
     );
+    if (result.view && result.view.tried > 1) io.out(describeView(result.view));
     const json = strOption(values, 'json');
     if (json) {
       const file = toMatchesFile(result, { pathA, pathB, model: model.info, longSide, topK });

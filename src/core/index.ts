@@ -7,6 +7,7 @@ export * from './errors';
 export * from './image';
 export * from './model';
 export * from './pipeline';
+export * from './views';
 export * from './matching';
 export * from './geometry';
 export * from './metrics';

@@ -4,9 +4,10 @@ import * as ort from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareImage } from './image';
 import { CoamModel, parseModelInfo } from './model';
-import { loadModel, loadOrt } from './node';
-import { matchesToCsv, matchPair, toMatchesFile } from './pipeline';
-import type { RasterImage } from './types';
+import { loadModel, loadOrt, readImage } from './node';
+import { matchesFromDense, matchesToCsv, matchPair, toMatchesFile } from './pipeline';
+import type { Match, Point, RasterImage } from './types';
+import { turnRaster } from './views';
 
 ort.env.wasm.numThreads = 1;
 const FIX = join(__dirname, '__fixtures__');
@@ -113,6 +114,24 @@ describe('matchPair end to end (tiny model, onnxruntime-web wasm)', () => {
     expect(csv.length).toBe(4);
     expect(csv[1].split(',').length).toBe(8);
   });
+  it("search: the view that undoes B's turn wins, and 'off' keeps the upright one", async () => {
+    // Random weights know nothing of rotation: only the view that turns B back onto A matches.
+    const a = texture(96, 96, 5);
+    const b = turnRaster(a, 1); // A's (x, y) is B's (95 - y, x)
+    const correct = (ms: Match[]) => ms.filter((m) => Math.hypot(m.xyB[0] - (95 - m.xyA[1]), m.xyB[1] - m.xyA[0]) < 2).length;
+    const found = await matchPair(model, a, b, { longSide: 96, search: 'always', match: { subpixel: false } });
+    expect(found.view).toMatchObject({ quarterTurns: 3, longSideA: 96, longSideB: 96, tried: 12 });
+    expect(correct(found.matches)).toBeGreaterThan(0.8 * found.matches.length);
+    const upright = await matchPair(model, a, b, { longSide: 96, search: 'off', match: { subpixel: false } });
+    expect(upright.view).toMatchObject({ quarterTurns: 0, tried: 1 });
+    expect(correct(upright.matches)).toBeLessThan(0.2 * upright.matches.length);
+    const auto = await matchPair(model, a, b, { longSide: 96, search: 'auto', match: { subpixel: false } });
+    expect(auto.view).toMatchObject({ quarterTurns: 3, tried: 12 });
+    // An identical pair passes the check, so 'auto' tries nothing else.
+    const same = await matchPair(model, a, a, { longSide: 96, search: 'auto' });
+    expect(same.view).toMatchObject({ quarterTurns: 0, tried: 1 });
+    expect(same.timings.searchMs).toBeUndefined();
+  });
 });
 
 describe('matchesFileToJson', () => {
@@ -196,5 +215,26 @@ describe('matchPair on the committed model: split graphs (each image encoded onc
     expect(maxDiff(baSplit.descriptors, baContract.descriptors)).toBeLessThan(1e-5);
     expect(maxDiff(baSplit.distinctiveness, baContract.distinctiveness)).toBeLessThan(1e-5);
     expect([baSplit.gridWidth, baSplit.gridHeight]).toEqual([b.width / split.info.stride, b.height / split.info.stride]);
+  });
+
+  it("search: matches from any view come back in B's own pixels, on dense outputs of B's upright grid", async () => {
+    const { raster: photo } = readImage(join(__dirname, '..', '..', 'public', 'samples', 'graf1.jpg'));
+    const a = crop(photo, 100, 60, 480, 360);
+    const b = turnRaster(a, 1); // B = A turned 90° clockwise: A's (x, y) is B's (359 - y, x)
+    const correct = (ms: Match[]) => ms.slice(0, 100).filter((m) => Math.hypot(m.xyB[0] - (359 - m.xyA[1]), m.xyB[1] - m.xyA[0]) < 8).length;
+    const stages: string[] = [];
+    const found = await matchPair(split, a, b, { longSide: 320, search: 'always', onProgress: (st) => stages.push(st) });
+    expect(found.view!.tried).toBe(12);
+    expect(stages).toContain('search');
+    expect(found.timings.searchMs).toBeGreaterThan(0);
+    expect(correct(found.matches)).toBeGreaterThan(80);
+    expect(found.preparedB).toMatchObject({ originalWidth: 360, originalHeight: 480 });
+    expect([found.denseB.gridWidth, found.denseB.gridHeight]).toEqual([found.preparedB.width / 4, found.preparedB.height / 4]);
+    const again = matchesFromDense(found.denseA, found.denseB, found.preparedA, found.preparedB);
+    expect(again.map((m) => [m.cellA, m.cellB])).toEqual(found.matches.map((m) => [m.cellA, m.cellB]));
+    // An easy pair passes the check: 'auto' keeps the upright view without trying the others.
+    const easy = await matchPair(split, a, crop(photo, 120, 70, 480, 360), { longSide: 256, search: 'auto' });
+    expect(easy.view).toMatchObject({ quarterTurns: 0, tried: 1 });
+    expect(easy.view!.inliers).toBeGreaterThan(50);
   });
 });

@@ -8,10 +8,12 @@
 import { fedToOriginal, prepareImage } from './image';
 import { cellCenterFed, descriptorAt, matchDense, refineSubcell } from './matching';
 import type { CoamModel, EncodedImage } from './model';
+import { needsSearch, searchViews, turnRaster, unturnDense, unturnGeometry, verifyMatches } from './views';
+import type { QuarterTurns, SearchMode, View } from './views';
 import { DEFAULT_MATCH_OPTIONS } from './types';
 import type { DenseOutput, Match, MatchesFile, MatchOptions, PairResult, Point, PreparedImage, RasterImage, Timings } from './types';
 
-export type PipelineStage = 'preprocess' | 'encode' | 'passAB' | 'passBA' | 'match';
+export type PipelineStage = 'preprocess' | 'encode' | 'passAB' | 'passBA' | 'match' | 'search';
 
 export interface MatchPairOptions {
   /** Long side the images are fed at; default the sidecar's inputSize.longSide. */
@@ -22,6 +24,12 @@ export interface MatchPairOptions {
    * an ablation that shows what the co-attention adds.
    */
   conditioning?: 'pair' | 'self';
+  /**
+   * Test-time views (views.ts): 'off' (the default here) feeds the images as given; 'auto' tries
+   * B turned and either image at half size when the upright matches fail the geometric check;
+   * 'always' tries every view. The CLI and the app default to 'auto'.
+   */
+  search?: SearchMode;
   onProgress?: (stage: PipelineStage, fraction: number) => void;
 }
 
@@ -64,7 +72,142 @@ export function matchesFromDense(
   }));
 }
 
-/** Match one pair of decoded images. Timings are wall-clock (performance.now()). */
+/** Dense outputs of one view, in the unturned frame of each image. */
+interface ViewRun {
+  denseA: DenseOutput;
+  denseB: DenseOutput;
+  geometryA: Geometry;
+  geometryB: Geometry;
+  preprocessMs: number;
+  encodeMs?: number;
+  passABMs: number;
+  passBAMs: number;
+  /** performance.now() when preparing began and when the second pass ended. */
+  startedAt: number;
+  endedAt: number;
+}
+
+/**
+ * Runs views of one pair, preparing and (with the split graphs) encoding each image once per
+ * turn and size however many views use it. `dispose` frees the encodings.
+ */
+class ViewRunner {
+  private readonly prepared = new Map<string, PreparedImage>();
+  private readonly encoded = new Map<string, EncodedImage>();
+  private readonly turned = new Map<QuarterTurns, RasterImage>();
+
+  constructor(
+    private readonly model: CoamModel,
+    private readonly a: RasterImage,
+    private readonly b: RasterImage,
+    private readonly self: boolean,
+  ) {}
+
+  private prepare(slot: 'A' | 'B', quarterTurns: QuarterTurns, longSide: number): PreparedImage {
+    const key = `${slot}${quarterTurns}@${longSide}`;
+    let prep = this.prepared.get(key);
+    if (!prep) {
+      let raster = this.a;
+      if (slot === 'B') {
+        raster = this.turned.get(quarterTurns) ?? turnRaster(this.b, quarterTurns);
+        this.turned.set(quarterTurns, raster);
+      }
+      prep = prepareImage(raster, longSide, this.model.info.multiple);
+      this.prepared.set(key, prep);
+    }
+    return prep;
+  }
+
+  private async encode(slot: 'A' | 'B', quarterTurns: QuarterTurns, longSide: number): Promise<EncodedImage> {
+    const key = `${slot}${quarterTurns}@${longSide}`;
+    let enc = this.encoded.get(key);
+    if (!enc) {
+      enc = await this.model.encode(this.prepare(slot, quarterTurns, longSide));
+      this.encoded.set(key, enc);
+    }
+    return enc;
+  }
+
+  /** Encodings of B at other turns are dropped as the search moves on (they are not reused). */
+  forgetTurn(quarterTurns: QuarterTurns): void {
+    for (const [key, enc] of this.encoded) {
+      if (key.startsWith(`B${quarterTurns}@`)) {
+        enc.dispose();
+        this.encoded.delete(key);
+      }
+    }
+    for (const key of this.prepared.keys()) if (key.startsWith(`B${quarterTurns}@`)) this.prepared.delete(key);
+    this.turned.delete(quarterTurns);
+  }
+
+  async run(view: View, progress: (stage: PipelineStage, fraction: number) => void = () => undefined): Promise<ViewRun> {
+    const { quarterTurns: k, longSideA, longSideB } = view;
+    const tp = performance.now();
+    progress('preprocess', 0);
+    const prepA = this.prepare('A', 0, longSideA);
+    progress('preprocess', 0.5);
+    const prepB = this.prepare('B', k, longSideB);
+    progress('preprocess', 1);
+    const t0 = performance.now();
+    let denseA: DenseOutput;
+    let denseB: DenseOutput;
+    let encodeMs: number | undefined;
+    let t1: number; // pass A|B started
+    let t2: number; // pass B|A started
+    if (this.model.hasSplit) {
+      progress('encode', 0);
+      const encA = await this.encode('A', 0, longSideA);
+      progress('encode', 0.5);
+      const encB = await this.encode('B', k, longSideB);
+      progress('encode', 1);
+      t1 = performance.now();
+      encodeMs = t1 - t0;
+      progress('passAB', 0);
+      denseA = await this.model.decode(encA, this.self ? encA : encB);
+      progress('passAB', 1);
+      t2 = performance.now();
+      progress('passBA', 0);
+      denseB = await this.model.decode(encB, this.self ? encB : encA);
+      progress('passBA', 1);
+    } else {
+      t1 = t0;
+      progress('passAB', 0);
+      denseA = await this.model.run(prepA, this.self ? prepA : prepB);
+      progress('passAB', 1);
+      t2 = performance.now();
+      progress('passBA', 0);
+      denseB = await this.model.run(prepB, this.self ? prepB : prepA);
+      progress('passBA', 1);
+    }
+    const t3 = performance.now();
+    return {
+      denseA,
+      denseB: unturnDense(denseB, k),
+      geometryA: geometryOf(prepA),
+      geometryB: unturnGeometry(geometryOf(prepB), k),
+      preprocessMs: t0 - tp,
+      ...(encodeMs !== undefined ? { encodeMs } : {}),
+      passABMs: t2 - t1,
+      passBAMs: t3 - t2,
+      startedAt: tp,
+      endedAt: t3,
+    };
+  }
+
+  dispose(): void {
+    for (const enc of this.encoded.values()) enc.dispose();
+    this.encoded.clear();
+    this.prepared.clear();
+    this.turned.clear();
+  }
+}
+
+/**
+ * Match one pair of decoded images. With `search` other than 'off', pairs whose upright matches
+ * fail the geometric check (or every pair, 'always') are tried in the other views (views.ts) and
+ * the best-verified view is kept. Timings are wall-clock (performance.now()); those of the
+ * passes are the upright view's, and `searchMs` is the time spent on the other views.
+ */
 export async function matchPair(
   model: CoamModel,
   a: RasterImage,
@@ -72,78 +215,60 @@ export async function matchPair(
   options: MatchPairOptions = {},
 ): Promise<PairResult> {
   const progress = options.onProgress ?? (() => undefined);
-  const { multiple } = model.info;
   const longSide = options.longSide ?? model.info.inputSize.longSide;
-  const t0 = performance.now();
-  progress('preprocess', 0);
-  const prepA = prepareImage(a, longSide, multiple);
-  progress('preprocess', 0.5);
-  const prepB = prepareImage(b, longSide, multiple);
-  progress('preprocess', 1);
-  const t1 = performance.now();
-
-  const self = options.conditioning === 'self';
-  let encodeMs: number | undefined;
-  let denseA: DenseOutput;
-  let denseB: DenseOutput;
-  let t2: number; // pass A|B started
-  let t3: number; // pass B|A started
-  if (model.hasSplit) {
-    let encA: EncodedImage | null = null;
-    let encB: EncodedImage | null = null;
-    try {
-      progress('encode', 0);
-      encA = await model.encode(prepA);
-      progress('encode', 0.5);
-      encB = await model.encode(prepB);
-      progress('encode', 1);
-      t2 = performance.now();
-      encodeMs = t2 - t1;
-      progress('passAB', 0);
-      denseA = await model.decode(encA, self ? encA : encB);
-      progress('passAB', 1);
-      t3 = performance.now();
-      progress('passBA', 0);
-      denseB = await model.decode(encB, self ? encB : encA);
-      progress('passBA', 1);
-    } finally {
-      encA?.dispose();
-      encB?.dispose();
+  const mode = options.search ?? 'off';
+  const runner = new ViewRunner(model, a, b, options.conditioning === 'self');
+  try {
+    const views = searchViews(longSide);
+    // The upright view, with the pipeline's usual progress stages.
+    const first = await runner.run(views[0], progress);
+    progress('match', 0);
+    let best = { run: first, view: views[0], matches: matchesFromDense(first.denseA, first.denseB, first.geometryA, first.geometryB, options.match) };
+    progress('match', 1);
+    const tMatch = performance.now();
+    const sizeA = { width: a.width, height: a.height };
+    const sizeB = { width: b.width, height: b.height };
+    let inliers = mode === 'off' ? -1 : verifyMatches(best.matches, sizeA, sizeB);
+    let tried = 1;
+    if (mode === 'always' || (mode === 'auto' && needsSearch(inliers, best.matches.length))) {
+      for (let v = 1; v < views.length; v++) {
+        progress('search', v / views.length);
+        const view = views[v];
+        if (view.quarterTurns !== views[v - 1].quarterTurns) runner.forgetTurn(views[v - 1].quarterTurns);
+        const run = await runner.run(view);
+        const matches = matchesFromDense(run.denseA, run.denseB, run.geometryA, run.geometryB, options.match);
+        const score = verifyMatches(matches, sizeA, sizeB);
+        tried++;
+        if (score > inliers) {
+          inliers = score;
+          best = { run, view, matches };
+        }
+      }
+      progress('search', 1);
     }
-  } else {
-    t2 = t1;
-    progress('passAB', 0);
-    denseA = await model.run(prepA, self ? prepA : prepB);
-    progress('passAB', 1);
-    t3 = performance.now();
-    progress('passBA', 0);
-    denseB = await model.run(prepB, self ? prepB : prepA);
-    progress('passBA', 1);
+    const tEnd = performance.now();
+    const timings: Timings = {
+      preprocessMs: first.preprocessMs,
+      ...(first.encodeMs !== undefined ? { encodeMs: first.encodeMs } : {}),
+      passABMs: first.passABMs,
+      passBAMs: first.passBAMs,
+      matchMs: tMatch - first.endedAt,
+      ...(tried > 1 ? { searchMs: tEnd - tMatch } : {}),
+      totalMs: (tried > 1 ? tEnd : tMatch) - first.startedAt,
+    };
+    return {
+      matches: best.matches,
+      denseA: best.run.denseA,
+      denseB: best.run.denseB,
+      preparedA: best.run.geometryA,
+      preparedB: best.run.geometryB,
+      timings,
+      backend: model.backend,
+      view: { ...best.view, inliers: Math.max(0, inliers), tried },
+    };
+  } finally {
+    runner.dispose();
   }
-  const tPasses = performance.now();
-
-  progress('match', 0);
-  const matches = matchesFromDense(denseA, denseB, prepA, prepB, options.match);
-  progress('match', 1);
-  const t4 = performance.now();
-
-  const timings: Timings = {
-    preprocessMs: t1 - t0,
-    ...(encodeMs !== undefined ? { encodeMs } : {}),
-    passABMs: t3 - t2,
-    passBAMs: tPasses - t3,
-    matchMs: t4 - tPasses,
-    totalMs: t4 - t0,
-  };
-  return {
-    matches,
-    denseA,
-    denseB,
-    preparedA: geometryOf(prepA),
-    preparedB: geometryOf(prepB),
-    timings,
-    backend: model.backend,
-  };
 }
 
 export interface MatchesFileMeta {

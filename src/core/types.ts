@@ -9,6 +9,8 @@
  *    x = (j + 0.5) * stride - 0.5, y = (i + 0.5) * stride - 0.5.
  */
 
+import type { ViewChoice } from './views';
+
 /** Decoded pixels, RGBA interleaved, 8 bits per channel (the layout of ImageData). */
 export interface RasterImage {
   width: number;
@@ -111,6 +113,8 @@ export interface Timings {
   /** B conditioned on A. */
   passBAMs: number;
   matchMs: number;
+  /** The other test-time views, when the search ran (each: encode, both passes, match, verify). */
+  searchMs?: number;
   totalMs: number;
 }
 
@@ -123,6 +127,8 @@ export interface PairResult {
   preparedB: Omit<PreparedImage, 'tensor'>;
   timings: Timings;
   backend: string;
+  /** The view the matches come from (B turned, sizes) and what the search tried; see views.ts. */
+  view?: ViewChoice;
 }
 
 /** The JSON that `coam match --json` writes and `coam eval --matches` reads. */

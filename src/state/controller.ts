@@ -197,11 +197,12 @@ export function maybeRun(force = false): void {
   const b = s.images.B;
   if (!a || !b || a.status !== 'ready' || b.status !== 'ready' || s.model.status !== 'ready') return;
   const longSide = s.longSide ?? s.model.info?.inputSize.longSide ?? DEFAULT_LONG_SIDE;
-  const same = s.run.imageA === a.id && s.run.imageB === b.id && s.run.conditioning === s.conditioning && s.run.longSide === longSide;
+  const same =
+    s.run.imageA === a.id && s.run.imageB === b.id && s.run.conditioning === s.conditioning && s.run.search === s.search && s.run.longSide === longSide;
   if (same && !force && s.run.status !== 'idle') return;
   const runId = s.run.runId + 1;
   useCoam.setState({
-    run: { status: 'running', runId, imageA: a.id, imageB: b.id, conditioning: s.conditioning, longSide },
+    run: { status: 'running', runId, imageA: a.id, imageB: b.id, conditioning: s.conditioning, search: s.search, longSide },
     progress: { stage: 'preprocess', fraction: 0 },
     inferenceRuns: s.inferenceRuns + 1,
   });
@@ -212,6 +213,7 @@ export function maybeRun(force = false): void {
     imageB: b.id,
     longSide,
     conditioning: s.conditioning,
+    search: s.search,
   });
 }
 
@@ -307,6 +309,12 @@ export function setConditioning(conditioning: CoamState['conditioning']): void {
   maybeRun();
 }
 
+/** Test-time views: 'auto' (default), 'always' or 'off'. Re-runs. */
+export function setSearch(search: CoamState['search']): void {
+  useCoam.setState({ search });
+  maybeRun();
+}
+
 /** The network's input size (long side, pixels); null: the model sidecar's. Re-runs. */
 export function setLongSide(longSide: number | null): void {
   useCoam.setState({ longSide });
@@ -395,6 +403,7 @@ export function start(url: UrlSettings): void {
     heatmap: url.heatmap ?? s.heatmap,
     ransac: url.ransac ?? s.ransac,
     conditioning: url.conditioning ?? s.conditioning,
+    search: url.search ?? s.search,
     longSide: url.longSide ?? null,
     embed: url.embed,
     presentation: url.present,

@@ -5,6 +5,7 @@
  */
 import { create } from 'zustand';
 import type { ModelInfo, PairResult, Point } from '../core/types';
+import type { SearchMode } from '../core/views';
 import type { BackendName, Conditioning, GeometryKind, Slot } from '../worker/protocol';
 
 export type Layout = 'auto' | 'side' | 'stacked';
@@ -51,6 +52,7 @@ export interface RunState {
   imageA?: string;
   imageB?: string;
   conditioning?: Conditioning;
+  search?: SearchMode;
   longSide?: number;
 }
 
@@ -102,6 +104,8 @@ export interface CoamState {
   heatmap: HeatmapMode;
   ransac: RansacMode;
   conditioning: Conditioning;
+  /** Test-time views (core/views.ts): 'auto' tries B turned and rescaled when the upright matches fail. */
+  search: SearchMode;
   /** Opacity of the homography-warped A drawn over B, 0..1 (0 hides it). */
   blend: number;
   longSide: number | null;
@@ -130,6 +134,7 @@ export const initialState = (): CoamState => ({
   heatmap: 'off',
   ransac: 'off',
   conditioning: 'pair',
+  search: 'auto',
   blend: 0,
   longSide: null,
   embed: false,

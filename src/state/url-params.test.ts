@@ -47,4 +47,13 @@ describe('URL parameters', () => {
     expect(snippet).not.toContain('<script>');
     expect(snippet.match(/"/g)?.length).toBe(12); // six attributes, none broken out of
   });
+
+  it('carries the test-time search mode, leaving the default out of the URL', () => {
+    const always = buildShareUrl(BASE, { k: 10, layout: 'auto', heatmap: 'off', ransac: 'off', search: 'always' });
+    expect(parseUrlSettings(new URL(always).search, BASE).search).toBe('always');
+    const auto = buildShareUrl(BASE, { k: 10, layout: 'auto', heatmap: 'off', ransac: 'off', search: 'auto' });
+    expect(new URL(auto).searchParams.has('search')).toBe(false);
+    expect(parseUrlSettings('?search=off', BASE).search).toBe('off');
+    expect(parseUrlSettings('?search=sideways', BASE).search).toBeUndefined();
+  });
 });

@@ -6,6 +6,7 @@
 import { SAMPLE_IMAGES, SAMPLE_PAIRS, sampleUrl } from './samples';
 import type { Layout, HeatmapMode, RansacMode } from './store';
 import type { BackendName, Conditioning } from '../worker/protocol';
+import { SEARCH_MODES, type SearchMode } from '../core/views';
 
 export interface ImageRef {
   /** What the user sees as the image's name. */
@@ -23,6 +24,7 @@ export interface UrlSettings {
   heatmap?: HeatmapMode;
   ransac?: RansacMode;
   conditioning?: Conditioning;
+  search?: SearchMode;
   embed: boolean;
   present: boolean;
   model?: ImageRef;
@@ -100,6 +102,7 @@ export function parseUrlSettings(search: string, base?: string): UrlSettings {
   out.ransac = ransac === '1' || ransac === 'true' ? 'homography' : oneOf(ransac, ['off', 'homography', 'fundamental'] as const);
   if (ransac === '0' || ransac === 'false') out.ransac = 'off';
   out.conditioning = oneOf(p.get('conditioning'), ['pair', 'self'] as const);
+  out.search = oneOf(p.get('search'), SEARCH_MODES);
   out.backend = oneOf(p.get('backend'), ['webgpu', 'wasm'] as const);
   const ls = p.get('longSide');
   if (ls !== null) {
@@ -130,6 +133,7 @@ export function buildShareUrl(
     ransac: RansacMode;
     embed?: boolean;
     conditioning?: Conditioning;
+    search?: SearchMode;
     longSide?: number | null;
   },
 ): string {
@@ -143,6 +147,7 @@ export function buildShareUrl(
   url.searchParams.set('heatmap', s.heatmap === 'off' ? '0' : '1');
   url.searchParams.set('ransac', s.ransac);
   if (s.conditioning && s.conditioning !== 'pair') url.searchParams.set('conditioning', s.conditioning);
+  if (s.search && s.search !== 'auto') url.searchParams.set('search', s.search);
   if (s.longSide) url.searchParams.set('longSide', String(s.longSide));
   if (s.embed) url.searchParams.set('embed', '1');
   return url.href;

@@ -3,10 +3,11 @@ import { useState } from 'react';
 import { useCoam } from '../state/store';
 import { totalCount } from '../state/derived';
 import { setBlend, setHeatmap, setK, setLayout, setPresentation, setRansac } from '../state/actions';
-import { loadModelFiles, rerun, setConditioning, setLongSide } from '../state/controller';
+import { loadModelFiles, rerun, setConditioning, setLongSide, setSearch } from '../state/controller';
 import { exportCsv, exportJson, exportPng, exportSvg } from '../state/exports';
 import { buildShareUrl, iframeSnippet } from '../state/url-params';
 import type { HeatmapMode, Layout, RansacMode } from '../state/store';
+import type { SearchMode } from '../core/views';
 
 export function TopK() {
   const k = useCoam((s) => s.k);
@@ -36,9 +37,9 @@ export function TopK() {
   );
 }
 
-function Select<T extends string>(props: { label: string; value: T; options: Array<[T, string]>; onChange: (v: T) => void }) {
+function Select<T extends string>(props: { label: string; value: T; options: Array<[T, string]>; onChange: (v: T) => void; title?: string }) {
   return (
-    <label className="select">
+    <label className="select" title={props.title}>
       <span>{props.label}</span>
       <select value={props.value} onChange={(e) => props.onChange(e.currentTarget.value as T)}>
         {props.options.map(([v, text]) => (
@@ -57,6 +58,7 @@ export function Controls() {
   const ransac = useCoam((s) => s.ransac);
   const blend = useCoam((s) => s.blend);
   const conditioning = useCoam((s) => s.conditioning);
+  const search = useCoam((s) => s.search);
   const hasResult = useCoam((s) => !!s.result);
   const running = useCoam((s) => s.run.status === 'running');
   const longSide = useCoam((s) => s.longSide);
@@ -73,6 +75,7 @@ export function Controls() {
       heatmap: s.heatmap,
       ransac: s.ransac,
       conditioning: s.conditioning,
+      search: s.search,
       longSide: s.longSide,
       embed: true,
     });
@@ -102,6 +105,13 @@ export function Controls() {
         value={conditioning}
         onChange={setConditioning}
         options={[['pair', 'on the other image'], ['self', 'on itself']]}
+      />
+      <Select<SearchMode>
+        label="Turns & zoom"
+        value={search}
+        onChange={setSearch}
+        title="When the upright matches do not fit one homography, also try B turned by 90°, 180° and 270° and either image at half size, and keep the view whose matches fit best."
+        options={[['auto', 'when matching fails'], ['always', 'always try'], ['off', 'off']]}
       />
       <Select<string>
         label="Network input"

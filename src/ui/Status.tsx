@@ -1,6 +1,7 @@
 /** The strip under the figure: status (role=status), progress, backend badge, timings, legend. */
 import { useShallow } from 'zustand/react/shallow';
 import { useCoam } from '../state/store';
+import type { ViewChoice } from '../core/views';
 import { conditioningComparison, currentGeometry, inspection, scoreRange, shownCount, totalCount } from '../state/derived';
 import { rampCss, INLIER_RGB, OUTLIER_RGB } from '../render/colormap';
 
@@ -13,7 +14,17 @@ const STAGE_LABEL: Record<string, string> = {
   passAB: 'Pass A|B',
   passBA: 'Pass B|A',
   match: 'Matching',
+  search: 'Trying B turned and rescaled',
 };
+
+/** Which test-time view the matches come from, in a few words. */
+function describeKeptView(v: ViewChoice): string {
+  const parts: string[] = [];
+  if (v.quarterTurns) parts.push(`B turned ${v.quarterTurns * 90}°`);
+  if (v.longSideB < v.longSideA) parts.push('B at half size');
+  if (v.longSideA < v.longSideB) parts.push('A at half size');
+  return parts.length ? `kept ${parts.join(', ')}` : 'kept the upright view';
+}
 
 const ms = (v: number | undefined) => (v === undefined ? '–' : v < 10 ? `${v.toFixed(1)} ms` : `${Math.round(v)} ms`);
 const rgb = (c: readonly number[]) => `rgb(${c.map((v) => Math.round(v * 255)).join(' ')})`;
@@ -78,6 +89,7 @@ export function BackendBadge() {
 
 export function Timings() {
   const t = useCoam((s) => s.result?.timings);
+  const view = useCoam((s) => s.result?.view);
   const loadMs = useCoam((s) => s.model.loadMs);
   const fetchMs = useCoam((s) => s.model.fetchMs);
   const geometry = useCoam((s) => currentGeometry(s));
@@ -95,6 +107,11 @@ export function Timings() {
           <span>pass A|B {ms(t.passABMs)}</span>
           <span>pass B|A {ms(t.passBAMs)}</span>
           <span>matching {ms(t.matchMs)}</span>
+          {t.searchMs !== undefined && view && (
+            <span data-testid="search" title={`the upright matches did not fit one homography, so ${view.tried} views were tried; ${view.inliers} of the kept view's top matches fit one`}>
+              search {ms(t.searchMs)}: {describeKeptView(view)}
+            </span>
+          )}
           <span>total {ms(t.totalMs)}</span>
         </>
       )}

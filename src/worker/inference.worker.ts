@@ -305,6 +305,7 @@ async function handle(msg: ToWorker): Promise<void> {
         const options = {
           longSide: msg.longSide,
           conditioning: msg.conditioning,
+          search: msg.search,
           onProgress: (stage: string, fraction: number) => post({ type: 'progress', stage, fraction, runId }),
         };
         let result;

@@ -4,6 +4,7 @@
  */
 import type { CoamErrorCode } from '../core/errors';
 import type { ModelInfo, PairResult, Point } from '../core/types';
+import type { SearchMode } from '../core/views';
 
 export type Slot = 'A' | 'B';
 export type BackendName = 'webgpu' | 'wasm';
@@ -39,12 +40,13 @@ export type ToWorker =
       imageB: string;
       longSide: number;
       conditioning: Conditioning;
+      search: SearchMode;
     }
   | { type: 'geometry'; requestId: number; kind: GeometryKind; src: Point[]; dst: Point[] }
   /** Test hook: run one synthetic pair on a given backend, return the raw dense outputs. */
   | { type: 'probe'; requestId: number; backend: BackendName; size: number };
 
-export type Stage = 'download' | 'compile' | 'decode' | 'preprocess' | 'encode' | 'passAB' | 'passBA' | 'match';
+export type Stage = 'download' | 'compile' | 'decode' | 'preprocess' | 'encode' | 'passAB' | 'passBA' | 'match' | 'search';
 
 export type FromWorker =
   | { type: 'progress'; stage: Stage | string; fraction: number; runId?: number }

@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { applyHomography } from './geometry';
+import { fedToOriginal, prepareImage } from './image';
+import { cellCenterFed } from './matching';
+import type { DenseOutput, Point, RasterImage } from './types';
+import {
+  AUTO_MIN_INLIER_SHARE,
+  AUTO_MIN_INLIERS,
+  needsSearch,
+  searchViews,
+  turnRaster,
+  unturnDense,
+  unturnGeometry,
+  verifyMatches,
+  VERIFY_TOP,
+  type QuarterTurns,
+} from './views';
+
+/** Pixel (x, y) holds x in red and y in green (sizes under 256), so any pixel says where it came from. */
+function coordinateImage(width: number, height: number): RasterImage {
+  const data = new Uint8ClampedArray(width * height * 4);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data.set([x, y, 0, 255], (y * width + x) * 4);
+  return { width, height, data };
+}
+
+/**
+ * A stand-in for the network at stride s: each cell's "descriptor" is the original (x, y) that the
+ * raster holds at the cell's centre pixel, and its distinctiveness is x + 1000 y.
+ */
+function denseOf(raster: RasterImage, stride: number): DenseOutput {
+  const gw = raster.width / stride;
+  const gh = raster.height / stride;
+  const n = gw * gh;
+  const descriptors = new Float32Array(2 * n);
+  const distinctiveness = new Float32Array(n);
+  for (let i = 0; i < gh; i++) {
+    for (let j = 0; j < gw; j++) {
+      const p = ((i * stride + stride / 2) * raster.width + j * stride + stride / 2) * 4;
+      descriptors[i * gw + j] = raster.data[p];
+      descriptors[n + i * gw + j] = raster.data[p + 1];
+      distinctiveness[i * gw + j] = raster.data[p] + 1000 * raster.data[p + 1];
+    }
+  }
+  return { descriptors, distinctiveness, descriptorDim: 2, gridWidth: gw, gridHeight: gh, stride };
+}
+
+describe('test-time views', () => {
+  it('lists the upright view first, then every turn at full and half size on either side', () => {
+    const views = searchViews(640);
+    expect(views).toHaveLength(12);
+    expect(views[0]).toEqual({ quarterTurns: 0, longSideA: 640, longSideB: 640 });
+    expect(new Set(views.map((v) => `${v.quarterTurns}:${v.longSideA}:${v.longSideB}`)).size).toBe(12);
+    for (const k of [0, 1, 2, 3]) {
+      expect(views.filter((v) => v.quarterTurns === k).map((v) => [v.longSideA, v.longSideB])).toEqual([[640, 640], [640, 320], [320, 640]]);
+    }
+  });
+
+  it('turns rasters clockwise', () => {
+    const img = coordinateImage(3, 2);
+    const once = turnRaster(img, 1);
+    expect([once.width, once.height]).toEqual([2, 3]);
+    // Clockwise: the top-left pixel goes to the top-right, the bottom-left to the top-left.
+    expect(Array.from(once.data.subarray(4, 6))).toEqual([0, 0]);
+    expect(Array.from(once.data.subarray(0, 2))).toEqual([0, 1]);
+    const twice = turnRaster(once, 1);
+    expect(Array.from(twice.data)).toEqual(Array.from(turnRaster(img, 2).data));
+    expect(turnRaster(img, 0)).toBe(img);
+  });
+
+  for (const k of [0, 1, 2, 3] as QuarterTurns[]) {
+    it(`turns dense outputs and fed geometry back into the upright frame (${k * 90}°)`, () => {
+      // 48×32 original, turned, fed at half size with stride 4 (12×8 or 8×12 cells).
+      const img = coordinateImage(48, 32);
+      const turned = turnRaster(img, k);
+      const prep = prepareImage(turned, 24, 8);
+      const fed: RasterImage = { width: prep.width, height: prep.height, data: new Uint8ClampedArray(prep.width * prep.height * 4) };
+      // The fed image as a raster of original coordinates: sample the turned raster at each fed pixel's source.
+      for (let y = 0; y < prep.height; y++) {
+        for (let x = 0; x < prep.width; x++) {
+          const [ox, oy] = fedToOriginal([x, y], prep).map(Math.round);
+          fed.data.set(turned.data.subarray((oy * turned.width + ox) * 4, (oy * turned.width + ox) * 4 + 4), (y * prep.width + x) * 4);
+        }
+      }
+      const dense = unturnDense(denseOf(fed, 4), k);
+      const geometry = unturnGeometry(prep, k);
+      expect([dense.gridWidth * 4, dense.gridHeight * 4]).toEqual([geometry.width, geometry.height]);
+      expect([geometry.originalWidth, geometry.originalHeight]).toEqual([48, 32]);
+      const n = dense.gridWidth * dense.gridHeight;
+      for (let c = 0; c < n; c++) {
+        // Each upright cell holds the original pixel under its own centre, to within the stand-in's
+        // sampling (half a fed pixel off the centre, plus rounding); a wrong turn is a cell (8 px) off.
+        const [x, y] = fedToOriginal(cellCenterFed(c, dense.gridWidth, 4), geometry);
+        expect(Math.abs(dense.descriptors[c] - x)).toBeLessThanOrEqual(2);
+        expect(Math.abs(dense.descriptors[n + c] - y)).toBeLessThanOrEqual(2);
+        expect(dense.distinctiveness[c]).toBe(dense.descriptors[c] + 1000 * dense.descriptors[n + c]);
+      }
+    });
+  }
+
+  it('counts the top matches that fit one homography, at a 640 px scale', () => {
+    const H = [1.1, 0.05, 20, -0.03, 0.95, 10, 1e-4, 0, 1];
+    let s = 3;
+    const rnd = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 4294967296);
+    const matches = Array.from({ length: 300 }, (_, i) => {
+      const xyA: Point = [rnd() * 1280, rnd() * 960];
+      // Every third match is an outlier; the rest are true to within 0.5 px.
+      const xyB: Point = i % 3 === 0 ? [rnd() * 1280, rnd() * 960] : (applyHomography(H, xyA).map((v) => v + (rnd() - 0.5)) as Point);
+      return { xyA, xyB };
+    });
+    const size = { width: 1280, height: 960 };
+    const inliers = verifyMatches(matches, size, size);
+    const trueInTop = matches.slice(0, VERIFY_TOP).filter((_, i) => i % 3 !== 0).length;
+    expect(inliers).toBeGreaterThanOrEqual(trueInTop);
+    expect(inliers).toBeLessThan(trueInTop + 5);
+    expect(verifyMatches(matches.slice(0, 7), size, size)).toBe(0);
+    // Pure noise fits no homography beyond chance.
+    const noise = matches.map(({ xyA }) => ({ xyA, xyB: [rnd() * 1280, rnd() * 960] as Point }));
+    expect(verifyMatches(noise, size, size)).toBeLessThan(20);
+  });
+
+  it("'auto' searches when too few of the checked matches verify", () => {
+    expect(needsSearch(0, 5)).toBe(true);
+    expect(needsSearch(100, 300)).toBe(false);
+    const cut = Math.ceil(AUTO_MIN_INLIER_SHARE * VERIFY_TOP);
+    expect(needsSearch(cut, 300)).toBe(false);
+    expect(needsSearch(cut - 1, 300)).toBe(true);
+    // Few matches: the share is met but a dozen inliers are still needed (any 4 fit a homography).
+    expect(needsSearch(10, 50)).toBe(true);
+    expect(needsSearch(AUTO_MIN_INLIERS, 50)).toBe(false);
+  });
+});

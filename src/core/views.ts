@@ -1,0 +1,142 @@
+/**
+ * Test-time views: the network is not rotation-invariant and sees scale changes only within what
+ * training showed it, so a pair whose upright matches do not hold together geometrically is tried
+ * again with B turned by quarter turns and with either image at half size. The view whose matches
+ * best fit one homography wins, and its outputs are turned back into B's own frame, so everything
+ * downstream (re-matching, heat maps, inspection) sees ordinary dense outputs of the upright image.
+ *
+ * Pure maths on plain data (no model, no DOM); the pipeline runs the views.
+ */
+import { ransacHomography } from './geometry';
+import { applyOrientation } from './image';
+import type { DenseOutput, Match, Point, PreparedImage, RasterImage } from './types';
+
+/**
+ * 'off': the images as given. 'auto': try the other views only when the upright matches fail the
+ * geometric check (`needsSearch`). 'always': try every view.
+ */
+export type SearchMode = 'off' | 'auto' | 'always';
+export const SEARCH_MODES: readonly SearchMode[] = ['off', 'auto', 'always'];
+
+export type QuarterTurns = 0 | 1 | 2 | 3;
+
+/** One way of feeding a pair: B turned clockwise by `quarterTurns`, each image at its long side. */
+export interface View {
+  quarterTurns: QuarterTurns;
+  longSideA: number;
+  longSideB: number;
+}
+
+/** What the search tried and kept; part of a PairResult. */
+export interface ViewChoice extends View {
+  /** Of the kept view's top VERIFY_TOP matches, how many fit one homography (VERIFY_PX). */
+  inliers: number;
+  /** Views run, the upright one included (1 when the search was off or not needed). */
+  tried: number;
+}
+
+/** Matches checked per view, and the homography inlier threshold in pixels at a 640 px long side. */
+export const VERIFY_TOP = 200;
+export const VERIFY_PX = 6;
+/**
+ * 'auto' searches when fewer than this share of the upright view's top matches, or fewer than
+ * AUTO_MIN_INLIERS of them, fit one homography (any 4 matches fit one, so a handful proves
+ * nothing). On ../shared/data/val, at model step 15,174, every upright pair that went on to
+ * succeed had at least 14 of 200, every failing one at most 11 (models/README.md, "Test-time views").
+ */
+export const AUTO_MIN_INLIER_SHARE = 0.12;
+export const AUTO_MIN_INLIERS = 12;
+
+/** The upright view first, then B turned, then each image at half size, for every turn. */
+export function searchViews(longSide: number): View[] {
+  const half = Math.round(longSide / 2);
+  const views: View[] = [];
+  for (const quarterTurns of [0, 1, 2, 3] as const) {
+    views.push({ quarterTurns, longSideA: longSide, longSideB: longSide });
+    views.push({ quarterTurns, longSideA: longSide, longSideB: half });
+    views.push({ quarterTurns, longSideA: half, longSideB: longSide });
+  }
+  return views;
+}
+
+const ORIENTATION_OF_TURNS = [1, 6, 3, 8] as const; // EXIF: none, 90° cw, 180°, 90° ccw
+
+/** The raster turned clockwise by quarter turns. */
+export function turnRaster(raster: RasterImage, quarterTurns: QuarterTurns): RasterImage {
+  return quarterTurns === 0 ? raster : applyOrientation(raster, ORIENTATION_OF_TURNS[quarterTurns]);
+}
+
+/**
+ * Dense outputs of an image that was turned clockwise by `quarterTurns`, turned back: the grid
+ * of the unturned image. Exact, since the fed sides are multiples of the stride.
+ */
+export function unturnDense(dense: DenseOutput, quarterTurns: QuarterTurns): DenseOutput {
+  if (quarterTurns === 0) return dense;
+  const { gridWidth: w, gridHeight: h, descriptorDim: d } = dense;
+  const odd = quarterTurns % 2 === 1;
+  const outW = odd ? h : w;
+  const outH = odd ? w : h;
+  const n = w * h;
+  // For each cell (i, j) of the unturned grid, the turned grid's cell that shows it.
+  const source = new Int32Array(n);
+  for (let i = 0; i < outH; i++) {
+    for (let j = 0; j < outW; j++) {
+      let si: number;
+      let sj: number;
+      if (quarterTurns === 1) { si = j; sj = w - 1 - i; } // turned(x', y') = unturned(y', H-1-x')
+      else if (quarterTurns === 2) { si = h - 1 - i; sj = w - 1 - j; }
+      else { si = h - 1 - j; sj = i; }
+      source[i * outW + j] = si * w + sj;
+    }
+  }
+  const descriptors = new Float32Array(dense.descriptors.length);
+  const distinctiveness = new Float32Array(n);
+  for (let c = 0; c < n; c++) distinctiveness[c] = dense.distinctiveness[source[c]];
+  for (let k = 0; k < d; k++) {
+    const from = dense.descriptors.subarray(k * n, (k + 1) * n);
+    const to = descriptors.subarray(k * n, (k + 1) * n);
+    for (let c = 0; c < n; c++) to[c] = from[source[c]];
+  }
+  return { ...dense, descriptors, distinctiveness, gridWidth: outW, gridHeight: outH };
+}
+
+type Geometry = Omit<PreparedImage, 'tensor'>;
+
+/** The fed geometry of a turned image, seen from the unturned one (sides and scales swap). */
+export function unturnGeometry(prep: Geometry, quarterTurns: QuarterTurns): Geometry {
+  if (quarterTurns % 2 === 0) {
+    return quarterTurns === 0 ? prep : { ...prep };
+  }
+  return {
+    width: prep.height,
+    height: prep.width,
+    originalWidth: prep.originalHeight,
+    originalHeight: prep.originalWidth,
+    scaleX: prep.scaleY,
+    scaleY: prep.scaleX,
+  };
+}
+
+/**
+ * How many of the top matches fit one homography within VERIFY_PX, measured with each image
+ * scaled to a 640 px long side (so views at different sizes compare). Seeded: deterministic.
+ */
+export function verifyMatches(
+  matches: ReadonlyArray<Pick<Match, 'xyA' | 'xyB'>>,
+  sizeA: { width: number; height: number },
+  sizeB: { width: number; height: number },
+): number {
+  const top = matches.slice(0, VERIFY_TOP);
+  if (top.length < 8) return 0;
+  const sA = 640 / Math.max(sizeA.width, sizeA.height);
+  const sB = 640 / Math.max(sizeB.width, sizeB.height);
+  const src = top.map((m): Point => [m.xyA[0] * sA, m.xyA[1] * sA]);
+  const dst = top.map((m): Point => [m.xyB[0] * sB, m.xyB[1] * sB]);
+  return ransacHomography(src, dst, { threshold: VERIFY_PX, maxIterations: 1000, seed: 1 })?.inlierCount ?? 0;
+}
+
+/** 'auto' mode's trigger: the upright matches are too few or do not hold together. */
+export function needsSearch(inliers: number, matchCount: number): boolean {
+  const checked = Math.min(VERIFY_TOP, matchCount);
+  return checked < 8 || inliers < Math.max(AUTO_MIN_INLIERS, AUTO_MIN_INLIER_SHARE * checked);
+}
