@@ -236,7 +236,7 @@ export const tests = [
     },
   },
   {
-    name: 'RANSAC shows inliers, conditioning re-runs, a contract-breaking model is named, keys work',
+    name: 'RANSAC shows inliers, conditioning and the view search re-run, a contract-breaking model is named, keys work',
     async run({ page, url }) {
       await page.goto(`${url}?a=box&b=box_in_scene&${FAST}`);
       await waitForMatches(page);
@@ -249,6 +249,11 @@ export const tests = [
       await waitForMatches(page);
       // Both conditionings have run on these images: the strip compares them, inliers included.
       await page.getByTestId('conditioning-compare').filter({ hasText: /other image: \d+ matches, \d+ inliers · on itself: \d+ matches, \d+ inliers/ }).waitFor({ timeout: 20_000 });
+      // The test-time search, forced on: one more run, and the strip says which view was kept.
+      const runsSearch = await inferenceRuns(page);
+      await page.getByLabel('Turns & zoom').selectOption('always');
+      await page.waitForFunction((r) => window.__coamDebug.inferenceRuns === r + 1 && window.__coamDebug.state.run === 'done', runsSearch);
+      await page.getByTestId('search').filter({ hasText: /search \d+(\.\d)? ms: kept / }).waitFor({ timeout: 20_000 });
       const bad = readFileSync(join(ROOT, 'src', 'core', '__fixtures__', 'bad_names.onnx'));
       await page.getByLabel('Load model (.onnx, optional .json sidecar)').setInputFiles({ name: 'bad_names.onnx', mimeType: 'application/octet-stream', buffer: bad });
       await page.getByRole('alert').filter({ hasText: /Model breaks the contract: .*'image'/ }).waitFor({ timeout: 30_000 });

@@ -6,10 +6,13 @@
 
 Steps (each prints what it runs):
   1. export.py: models/coam.onnx, the encoder/decoder split, coam.json, coam.pt, fixtures
-  2. `npx coam eval <val>`                     the model, conditioned on the other image
-  3. `npx coam eval <val> --self-condition`    the conditioning ablation
-  4. SIFT (baselines/sift_matches.py) scored by `npx coam eval --matches`, the same harness
-  5. the three summaries go into the sidecar's `metrics` (export.py --metrics)
+  2. `npx coam eval <val>`                     the model, conditioned on the other image, with the
+                                               default test-time search (B turned / rescaled when
+                                               the upright matches fail a homography check)
+  3. `npx coam eval <val> --search off`        the upright view alone: what the network does
+  4. `npx coam eval <val> --search off --self-condition`   the conditioning ablation (vs 3)
+  5. SIFT (baselines/sift_matches.py) scored by `npx coam eval --matches`, the same harness
+  6. the four summaries go into the sidecar's `metrics` (export.py --metrics)
 Reports land in --reports (default models/runs/release/, ignored by git): eval-*.txt (the tables
 the card quotes), eval-*.json (every pair) and metrics.json. Needs ../shared/data/val.
 """
@@ -73,7 +76,9 @@ def main(argv=None) -> int:
 
     run([py, os.path.join(HERE, "export.py"), "--checkpoint", args.checkpoint])
     run(["npx", "coam", "eval", val, "--threads", str(args.threads), "--json", r("eval-pair.json")], r("eval-pair.txt"))
-    run(["npx", "coam", "eval", val, "--threads", str(args.threads), "--self-condition",
+    run(["npx", "coam", "eval", val, "--threads", str(args.threads), "--search", "off",
+         "--json", r("eval-upright.json")], r("eval-upright.txt"))
+    run(["npx", "coam", "eval", val, "--threads", str(args.threads), "--search", "off", "--self-condition",
          "--json", r("eval-self.json")], r("eval-self.txt"))
     sift_dir = r("sift-matches")
     run([py, os.path.join(HERE, "baselines", "sift_matches.py"), val, sift_dir], r("sift.txt"))
@@ -81,16 +86,18 @@ def main(argv=None) -> int:
 
     metrics = {
         "dataset": "../shared/data/val",
-        "command": "npx coam eval ../shared/data/val (long side 640, top-1000)",
+        "command": "npx coam eval ../shared/data/val (long side 640, top-1000, search auto; "
+                   "the upright and self-conditioned rows with --search off)",
         "date": datetime.date.today().isoformat(),
         "coam": summary(r("eval-pair.json")),
-        "coamSelfConditioned": summary(r("eval-self.json")),
+        "coamUpright": summary(r("eval-upright.json")),
+        "coamSelfConditionedUpright": summary(r("eval-self.json")),
         "siftSameHarness": summary(r("eval-sift.json")),
     }
     with open(r("metrics.json"), "w") as f:
         json.dump(metrics, f, indent=1)
     run([py, os.path.join(HERE, "export.py"), "--checkpoint", args.checkpoint, "--metrics", r("metrics.json")])
-    for name in ("eval-pair.txt", "eval-self.txt", "eval-sift.txt"):
+    for name in ("eval-pair.txt", "eval-upright.txt", "eval-self.txt", "eval-sift.txt"):
         print(f"\n== {name}")
         with open(r(name)) as f:
             print(f.read().rstrip())
