@@ -25,10 +25,10 @@ export const MATCH_OPTIONS = {
 
 /** One line on the test-time search: what it tried and which view it kept. */
 export function describeView(view: ViewChoice): string {
-  const upright = view.quarterTurns === 0 && view.longSideA === view.longSideB;
-  const kept = upright
-    ? 'kept the upright view'
-    : `kept B turned ${view.quarterTurns * 90}° clockwise, A fed at long side ${view.longSideA} and B at ${view.longSideB}`;
+  const parts: string[] = [];
+  if (view.quarterTurns) parts.push(`B turned ${view.quarterTurns * 90}° clockwise`);
+  if (view.longSideA !== view.longSideB) parts.push(`A fed at long side ${view.longSideA} and B at ${view.longSideB}`);
+  const kept = parts.length ? `kept ${parts.join(', ')}` : 'kept the upright view';
   return `search: the upright matches failed the homography check; tried ${view.tried} views, ${kept} (${view.inliers} of the top matches fit one homography)`;
 }
 

@@ -6,7 +6,7 @@ import { prepareImage } from './image';
 import { CoamModel, parseModelInfo } from './model';
 import { loadModel, loadOrt, readImage } from './node';
 import { matchesFromDense, matchesToCsv, matchPair, toMatchesFile } from './pipeline';
-import type { Match, Point, RasterImage } from './types';
+import type { Match, RasterImage } from './types';
 import { turnRaster } from './views';
 
 ort.env.wasm.numThreads = 1;
