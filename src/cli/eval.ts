@@ -20,7 +20,7 @@ import type { CoamModel } from '../core/model';
 import { loadModel, loadOrt, readImage } from '../core/node';
 import { matchesFileToJson, matchPair, toMatchesFile } from '../core/pipeline';
 import type { MatchesFile, MatchOptions, Point } from '../core/types';
-import type { SearchMode, ViewChoice } from '../core/views';
+import { viewChanges, type SearchMode, type ViewChoice } from '../core/views';
 import { intOption, matchOptionsFrom, parse, searchOption, strOption } from './args';
 import { discover, GROUPS, matchesPath, type Group, type PairSpec } from './dataset';
 import type { Io } from './io';
@@ -335,7 +335,7 @@ export async function evaluate(dataDirArg: string, opts: EvalOptions, io: Io): P
           if (result.view && result.view.tried > 1) {
             view = result.view;
             searchTimes.push(result.timings.searchMs ?? 0);
-            if (view.quarterTurns !== 0 || view.longSideA !== view.longSideB) searchChanged++;
+            if (viewChanges(view).length > 0) searchChanged++;
           }
           pairMs = performance.now() - t0;
           modelMs = (result.timings.encodeMs ?? 0) + result.timings.passABMs + result.timings.passBAMs;

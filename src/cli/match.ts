@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { loadModel, loadOrt, readImage } from '../core/node';
 import { matchesFileToJson, matchesToCsv, matchPair, toMatchesFile } from '../core/pipeline';
 import { intOption, matchOptionsFrom, parse, searchOption, strOption } from './args';
-import type { ViewChoice } from '../core/views';
+import { describeKeptView, type ViewChoice } from '../core/views';
 import type { Io } from './io';
 import { matchFigureSvg } from './svg';
 
@@ -24,12 +24,8 @@ export const MATCH_OPTIONS = {
 } as const;
 
 /** One line on the test-time search: what it tried and which view it kept. */
-export function describeView(view: ViewChoice): string {
-  const parts: string[] = [];
-  if (view.quarterTurns) parts.push(`B turned ${view.quarterTurns * 90}° clockwise`);
-  if (view.longSideA !== view.longSideB) parts.push(`A fed at long side ${view.longSideA} and B at ${view.longSideB}`);
-  const kept = parts.length ? `kept ${parts.join(', ')}` : 'kept the upright view';
-  return `search: the upright matches failed the homography check; tried ${view.tried} views, ${kept} (${view.inliers} of the top matches fit one homography)`;
+export function describeSearch(view: ViewChoice): string {
+  return `search: the upright matches failed the homography check; tried ${view.tried} views, ${describeKeptView(view)} (${view.inliers} of the top matches fit one homography)`;
 }
 
 export function writeOut(path: string, content: string | Uint8Array): void {
@@ -75,7 +71,7 @@ export async function matchCommand(args: string[], io: Io): Promise<number> {
         (t.searchMs !== undefined ? `search ${t.searchMs.toFixed(0)} ms, ` : '') +
         `total ${t.totalMs.toFixed(0)} ms`,
     );
-    if (result.view && result.view.tried > 1) io.out(describeView(result.view));
+    if (result.view && result.view.tried > 1) io.out(describeSearch(result.view));
     const json = strOption(values, 'json');
     if (json) {
       const file = toMatchesFile(result, { pathA, pathB, model: model.info, longSide, topK });

@@ -11,7 +11,7 @@ import type { CoamModel, EncodedImage } from './model';
 import { needsSearch, searchViews, turnRaster, unturnDense, unturnGeometry, verifyMatches } from './views';
 import type { QuarterTurns, SearchMode, View } from './views';
 import { DEFAULT_MATCH_OPTIONS } from './types';
-import type { DenseOutput, Match, MatchesFile, MatchOptions, PairResult, Point, PreparedImage, RasterImage, Timings } from './types';
+import type { DenseOutput, FedGeometry, Match, MatchesFile, MatchOptions, PairResult, Point, PreparedImage, RasterImage, Timings } from './types';
 
 export type PipelineStage = 'preprocess' | 'encode' | 'passAB' | 'passBA' | 'match' | 'search';
 
@@ -33,9 +33,7 @@ export interface MatchPairOptions {
   onProgress?: (stage: PipelineStage, fraction: number) => void;
 }
 
-type Geometry = Omit<PreparedImage, 'tensor'>;
-
-function geometryOf(p: PreparedImage): Geometry {
+function geometryOf(p: PreparedImage): FedGeometry {
   const { tensor: _tensor, ...rest } = p;
   return rest;
 }
@@ -76,8 +74,8 @@ export function matchesFromDense(
 interface ViewRun {
   denseA: DenseOutput;
   denseB: DenseOutput;
-  geometryA: Geometry;
-  geometryB: Geometry;
+  geometryA: FedGeometry;
+  geometryB: FedGeometry;
   preprocessMs: number;
   encodeMs?: number;
   passABMs: number;

@@ -47,6 +47,9 @@ export interface PreparedImage {
   scaleY: number;
 }
 
+/** A PreparedImage without its pixels: how the fed image relates to the original. */
+export type FedGeometry = Omit<PreparedImage, 'tensor'>;
+
 /** One network pass (image conditioned on condition): dense outputs on the cell grid. */
 export interface DenseOutput {
   /** D x gridH x gridW, planar, each descriptor unit L2. */
@@ -123,8 +126,8 @@ export interface PairResult {
   matches: Match[];
   denseA: DenseOutput;
   denseB: DenseOutput;
-  preparedA: Omit<PreparedImage, 'tensor'>;
-  preparedB: Omit<PreparedImage, 'tensor'>;
+  preparedA: FedGeometry;
+  preparedB: FedGeometry;
   timings: Timings;
   backend: string;
   /** The view the matches come from (B turned, sizes) and what the search tried; see views.ts. */

@@ -9,7 +9,7 @@
  */
 import { ransacHomography } from './geometry';
 import { applyOrientation } from './image';
-import type { DenseOutput, Match, Point, PreparedImage, RasterImage } from './types';
+import type { DenseOutput, FedGeometry, Match, Point, RasterImage } from './types';
 
 /**
  * 'off': the images as given. 'auto': try the other views only when the upright matches fail the
@@ -48,6 +48,21 @@ export const VERIFY_PX = 6;
  */
 export const AUTO_MIN_INLIER_SHARE = 0.12;
 export const AUTO_MIN_INLIERS = 12;
+
+/** What a view changes from the upright one, in words ('B turned 90°', 'A at half size'); empty for the upright view. */
+export function viewChanges(view: View): string[] {
+  const parts: string[] = [];
+  if (view.quarterTurns) parts.push(`B turned ${view.quarterTurns * 90}°`);
+  if (view.longSideB < view.longSideA) parts.push('B at half size');
+  if (view.longSideA < view.longSideB) parts.push('A at half size');
+  return parts;
+}
+
+/** 'kept B turned 90°, A at half size' or 'kept the upright view'. */
+export function describeKeptView(view: View): string {
+  const parts = viewChanges(view);
+  return parts.length ? `kept ${parts.join(', ')}` : 'kept the upright view';
+}
 
 /** The upright view first, then B turned, then each image at half size, for every turn. */
 export function searchViews(longSide: number): View[] {
@@ -102,13 +117,9 @@ export function unturnDense(dense: DenseOutput, quarterTurns: QuarterTurns): Den
   return { ...dense, descriptors, distinctiveness, gridWidth: outW, gridHeight: outH };
 }
 
-type Geometry = Omit<PreparedImage, 'tensor'>;
-
 /** The fed geometry of a turned image, seen from the unturned one (sides and scales swap). */
-export function unturnGeometry(prep: Geometry, quarterTurns: QuarterTurns): Geometry {
-  if (quarterTurns % 2 === 0) {
-    return quarterTurns === 0 ? prep : { ...prep };
-  }
+export function unturnGeometry(prep: FedGeometry, quarterTurns: QuarterTurns): FedGeometry {
+  if (quarterTurns % 2 === 0) return prep;
   return {
     width: prep.height,
     height: prep.width,

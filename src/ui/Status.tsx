@@ -1,7 +1,7 @@
 /** The strip under the figure: status (role=status), progress, backend badge, timings, legend. */
 import { useShallow } from 'zustand/react/shallow';
 import { useCoam } from '../state/store';
-import type { ViewChoice } from '../core/views';
+import { describeKeptView } from '../core/views';
 import { conditioningComparison, currentGeometry, inspection, scoreRange, shownCount, totalCount } from '../state/derived';
 import { rampCss, INLIER_RGB, OUTLIER_RGB } from '../render/colormap';
 
@@ -16,15 +16,6 @@ const STAGE_LABEL: Record<string, string> = {
   match: 'Matching',
   search: 'Trying B turned and rescaled',
 };
-
-/** Which test-time view the matches come from, in a few words. */
-function describeKeptView(v: ViewChoice): string {
-  const parts: string[] = [];
-  if (v.quarterTurns) parts.push(`B turned ${v.quarterTurns * 90}°`);
-  if (v.longSideB < v.longSideA) parts.push('B at half size');
-  if (v.longSideA < v.longSideB) parts.push('A at half size');
-  return parts.length ? `kept ${parts.join(', ')}` : 'kept the upright view';
-}
 
 const ms = (v: number | undefined) => (v === undefined ? '–' : v < 10 ? `${v.toFixed(1)} ms` : `${Math.round(v)} ms`);
 const rgb = (c: readonly number[]) => `rgb(${c.map((v) => Math.round(v * 255)).join(' ')})`;
