@@ -250,10 +250,18 @@ export const tests = [
       // Both conditionings have run on these images: the strip compares them, inliers included.
       await page.getByTestId('conditioning-compare').filter({ hasText: /other image: \d+ matches, \d+ inliers · on itself: \d+ matches, \d+ inliers/ }).waitFor({ timeout: 20_000 });
       // The test-time search, forced on: one more run, and the strip says which view was kept.
+      // While it searches, the upright view's matches are shown and the status says so.
+      await page.evaluate(() => {
+        window.__statusTexts = [];
+        const el = document.querySelector('[role=status]');
+        new MutationObserver(() => window.__statusTexts.push(el.textContent)).observe(el, { childList: true, subtree: true, characterData: true });
+      });
       const runsSearch = await inferenceRuns(page);
       await page.getByLabel('Turns & zoom').selectOption('always');
       await page.waitForFunction((r) => window.__coamDebug.inferenceRuns === r + 1 && window.__coamDebug.state.run === 'done', runsSearch);
       await page.getByTestId('search').filter({ hasText: /search \d+(\.\d)? ms: kept / }).waitFor({ timeout: 20_000 });
+      const texts = await page.evaluate(() => window.__statusTexts);
+      assert(texts.some((t) => /^Showing the upright view's \d+ matches while trying B turned and rescaled/.test(t)), `interim status seen: ${JSON.stringify(texts)}`);
       const bad = readFileSync(join(ROOT, 'src', 'core', '__fixtures__', 'bad_names.onnx'));
       await page.getByLabel('Load model (.onnx, optional .json sidecar)').setInputFiles({ name: 'bad_names.onnx', mimeType: 'application/octet-stream', buffer: bad });
       await page.getByRole('alert').filter({ hasText: /Model breaks the contract: .*'image'/ }).waitFor({ timeout: 30_000 });

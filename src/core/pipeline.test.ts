@@ -6,7 +6,7 @@ import { prepareImage } from './image';
 import { CoamModel, parseModelInfo } from './model';
 import { loadModel, loadOrt, readImage } from './node';
 import { matchesFromDense, matchesToCsv, matchPair, toMatchesFile } from './pipeline';
-import type { Match, RasterImage } from './types';
+import type { Match, PairResult, RasterImage } from './types';
 import { turnRaster } from './views';
 
 ort.env.wasm.numThreads = 1;
@@ -125,10 +125,17 @@ describe('matchPair end to end (tiny model, onnxruntime-web wasm)', () => {
     const upright = await matchPair(model, a, b, { longSide: 96, search: 'off', match: { subpixel: false } });
     expect(upright.view).toMatchObject({ quarterTurns: 0, tried: 1 });
     expect(correct(upright.matches)).toBeLessThan(0.2 * upright.matches.length);
-    const auto = await matchPair(model, a, b, { longSide: 96, search: 'auto', match: { subpixel: false } });
+    const interim: PairResult[] = [];
+    const auto = await matchPair(model, a, b, { longSide: 96, search: 'auto', match: { subpixel: false }, onUpright: (r) => interim.push(r) });
     expect(auto.view).toMatchObject({ quarterTurns: 3, tried: 12 });
+    // Before searching, the upright view's result is handed out once: the same as 'off' gives.
+    expect(interim).toHaveLength(1);
+    expect(interim[0].view).toMatchObject({ quarterTurns: 0, tried: 1 });
+    expect(interim[0].matches.map((m) => [m.cellA, m.cellB])).toEqual(upright.matches.map((m) => [m.cellA, m.cellB]));
+    expect(interim[0].timings.searchMs).toBeUndefined();
     // An identical pair passes the check, so 'auto' tries nothing else.
-    const same = await matchPair(model, a, a, { longSide: 96, search: 'auto' });
+    const same = await matchPair(model, a, a, { longSide: 96, search: 'auto', onUpright: (r) => interim.push(r) });
+    expect(interim).toHaveLength(1);
     expect(same.view).toMatchObject({ quarterTurns: 0, tried: 1 });
     expect(same.timings.searchMs).toBeUndefined();
   });

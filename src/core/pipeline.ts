@@ -30,6 +30,11 @@ export interface MatchPairOptions {
    * 'always' tries every view. The CLI and the app default to 'auto'.
    */
   search?: SearchMode;
+  /**
+   * Called with the upright view's result when the search is about to try the other views, so a
+   * caller can show those matches meanwhile. Not called when there is no search.
+   */
+  onUpright?: (result: PairResult) => void;
   onProgress?: (stage: PipelineStage, fraction: number) => void;
 }
 
@@ -230,6 +235,7 @@ export async function matchPair(
     const tMatch = performance.now();
     let tried = 1;
     if (mode === 'always' || (mode === 'auto' && needsSearch(inliers, best.matches.length))) {
+      options.onUpright?.(resultOf(best, { ...firstTimings(first, tMatch), totalMs: tMatch - first.startedAt }, Math.max(0, inliers), 1));
       for (let v = 1; v < views.length; v++) {
         progress('search', v / views.length);
         const view = views[v];
@@ -247,27 +253,38 @@ export async function matchPair(
     }
     const tEnd = performance.now();
     const timings: Timings = {
-      preprocessMs: first.preprocessMs,
-      ...(first.encodeMs !== undefined ? { encodeMs: first.encodeMs } : {}),
-      passABMs: first.passABMs,
-      passBAMs: first.passBAMs,
-      matchMs: tMatch - first.endedAt,
+      ...firstTimings(first, tMatch),
       ...(tried > 1 ? { searchMs: tEnd - tMatch } : {}),
       totalMs: (tried > 1 ? tEnd : tMatch) - first.startedAt,
     };
-    return {
-      matches: best.matches,
-      denseA: best.run.denseA,
-      denseB: best.run.denseB,
-      preparedA: best.run.geometryA,
-      preparedB: best.run.geometryB,
-      timings,
-      backend: model.backend,
-      view: { ...best.view, inliers: Math.max(0, inliers), tried },
-    };
+    return resultOf(best, timings, Math.max(0, inliers), tried);
   } finally {
     runner.dispose();
   }
+
+  function resultOf(kept: { run: ViewRun; view: View; matches: Match[] }, timings: Timings, inliers: number, tried: number): PairResult {
+    return {
+      matches: kept.matches,
+      denseA: kept.run.denseA,
+      denseB: kept.run.denseB,
+      preparedA: kept.run.geometryA,
+      preparedB: kept.run.geometryB,
+      timings,
+      backend: model.backend,
+      view: { ...kept.view, inliers, tried },
+    };
+  }
+}
+
+/** The upright view's timings, matching (and the geometric check) up to `matchedAt`. */
+function firstTimings(first: ViewRun, matchedAt: number): Omit<Timings, 'totalMs'> {
+  return {
+    preprocessMs: first.preprocessMs,
+    ...(first.encodeMs !== undefined ? { encodeMs: first.encodeMs } : {}),
+    passABMs: first.passABMs,
+    passBAMs: first.passBAMs,
+    matchMs: matchedAt - first.endedAt,
+  };
 }
 
 export interface MatchesFileMeta {

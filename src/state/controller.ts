@@ -93,6 +93,10 @@ function onWorkerMessage(msg: FromWorker): void {
       if (msg.runId !== undefined && msg.runId !== s.run.runId) return;
       useCoam.setState({ progress: { stage: msg.stage, fraction: msg.fraction } });
       return;
+    case 'interim':
+      if (msg.runId !== s.run.runId || s.run.status !== 'running') return;
+      useCoam.setState({ result: msg.result, run: { ...s.run, interim: true }, geometry: null, inspect: null });
+      return;
     case 'model':
       useCoam.setState({
         model: {
@@ -134,7 +138,7 @@ function onWorkerMessage(msg: FromWorker): void {
       };
       useCoam.setState({
         result: msg.result,
-        run: { ...s.run, status: 'done' },
+        run: { ...s.run, status: 'done', interim: false },
         progress: null,
         geometry: null,
         inspect: null,

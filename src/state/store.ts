@@ -54,6 +54,8 @@ export interface RunState {
   conditioning?: Conditioning;
   search?: SearchMode;
   longSide?: number;
+  /** The result shown is the upright view's, while the search tries the others. */
+  interim?: boolean;
 }
 
 export interface GeometryResult {

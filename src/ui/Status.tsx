@@ -23,7 +23,11 @@ const rgb = (c: readonly number[]) => `rgb(${c.map((v) => Math.round(v * 255)).j
 export function StatusText() {
   const text = useCoam((s) => {
     const { A, B } = s.images;
-    if (s.run.status === 'running') return 'Matching…';
+    if (s.run.status === 'running') {
+      return s.run.interim && s.result
+        ? `Showing the upright view's ${totalCount(s)} matches while trying B turned and rescaled…`
+        : 'Matching…';
+    }
     if (s.result && s.run.status === 'done') {
       const total = totalCount(s);
       return `${total} matches · ${shownCount(s)} matches shown of ${total}`;

@@ -7,7 +7,7 @@
  * `error` with a typed code.
  */
 import { CoamError, isCoamError, type CoamErrorCode } from '../core/errors';
-import type { ModelInfo, RasterImage } from '../core/types';
+import type { ModelInfo, PairResult, RasterImage } from '../core/types';
 import { decodeImage, prepareImage } from '../core/image';
 import { CoamModel, inferModelInfo, parseModelInfo, type SplitGraphs } from '../core/model';
 import { matchPair } from '../core/pipeline';
@@ -306,6 +306,7 @@ async function handle(msg: ToWorker): Promise<void> {
           longSide: msg.longSide,
           conditioning: msg.conditioning,
           search: msg.search,
+          onUpright: (upright: PairResult) => post({ type: 'interim', runId, result: upright }),
           onProgress: (stage: string, fraction: number) => post({ type: 'progress', stage, fraction, runId }),
         };
         let result;

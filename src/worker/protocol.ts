@@ -66,6 +66,8 @@ export type FromWorker =
     }
   | { type: 'decoded'; imageId: string; width: number; height: number; decodeMs: number }
   | { type: 'result'; runId: number; result: PairResult }
+  /** The upright view's matches, shown while the test-time search tries the other views (copied, not transferred). */
+  | { type: 'interim'; runId: number; result: PairResult }
   | {
       type: 'geometry';
       requestId: number;
