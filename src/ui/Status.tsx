@@ -25,7 +25,8 @@ export function StatusText() {
     const { A, B } = s.images;
     if (s.run.status === 'running') {
       return s.run.interim && s.result
-        ? `Showing the upright view's ${totalCount(s)} matches while trying B turned and rescaled…`
+        ? // Not "N matches": that wording means a finished run (the tests wait for it).
+          `Trying B turned and rescaled… meanwhile, the upright view (${totalCount(s)} matched points)`
         : 'Matching…';
     }
     if (s.result && s.run.status === 'done') {

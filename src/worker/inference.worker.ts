@@ -306,7 +306,18 @@ async function handle(msg: ToWorker): Promise<void> {
           longSide: msg.longSide,
           conditioning: msg.conditioning,
           search: msg.search,
-          onUpright: (upright: PairResult) => post({ type: 'interim', runId, result: upright }),
+          onUpright: (upright: PairResult) => {
+            // The search may still keep these outputs, so send copies, made here and transferred:
+            // the page then does not deserialise megabytes on its main thread.
+            const copy = (d: PairResult['denseA']) => ({ ...d, descriptors: d.descriptors.slice(), distinctiveness: d.distinctiveness.slice() });
+            const interim = { ...upright, denseA: copy(upright.denseA), denseB: copy(upright.denseB) };
+            post({ type: 'interim', runId, result: interim }, [
+              interim.denseA.descriptors.buffer,
+              interim.denseA.distinctiveness.buffer,
+              interim.denseB.descriptors.buffer,
+              interim.denseB.distinctiveness.buffer,
+            ] as Transferable[]);
+          },
           onProgress: (stage: string, fraction: number) => post({ type: 'progress', stage, fraction, runId }),
         };
         let result;
