@@ -258,6 +258,7 @@ export function groupTable(group: Group, summary: GroupSummary, pairs: PairRepor
 /** Run the evaluation (the CLI prints as it goes through `io`). */
 export async function evaluate(dataDirArg: string, opts: EvalOptions, io: Io): Promise<EvalReport> {
   const dataDir = resolve(dataDirArg);
+  const search = opts.search ?? 'auto';
   const { groups: found, notes } = discover(dataDir, opts.limit);
   for (const n of notes) io.err(`note: ${n}`);
 
@@ -271,7 +272,7 @@ export async function evaluate(dataDirArg: string, opts: EvalOptions, io: Io): P
     io.out(
       `model ${model.info.name} ${model.info.version} on ${model.backend}, long side ${longSide}, top-${opts.topK} matches` +
         (opts.selfCondition ? ', self-conditioned (ablation)' : '') +
-        `, search ${opts.search ?? 'auto'}`,
+        `, search ${search}`,
     );
   } else {
     io.out(`scoring precomputed matches from ${opts.matchesDir}, top-${opts.topK} (a missing file counts as a failed pair with 0 matches)`);
@@ -287,7 +288,7 @@ export async function evaluate(dataDirArg: string, opts: EvalOptions, io: Io): P
           backend: model.backend,
           longSide,
           conditioning: opts.selfCondition ? 'self' : 'pair',
-          search: opts.search ?? 'auto',
+          search,
         }
       : { kind: 'matches', dir: resolve(opts.matchesDir!) },
     topK: opts.topK,
@@ -330,7 +331,7 @@ export async function evaluate(dataDirArg: string, opts: EvalOptions, io: Io): P
             longSide,
             conditioning: opts.selfCondition ? 'self' : 'pair',
             match: opts.match,
-            search: opts.search ?? 'auto',
+            search,
           });
           if (result.view && result.view.tried > 1) {
             view = result.view;
@@ -400,10 +401,10 @@ export async function evaluate(dataDirArg: string, opts: EvalOptions, io: Io): P
       `model time per pair (A|B + B|A, upright view, ${report.source.kind === 'model' ? report.source.backend : ''}): median ${cell(report.timing.medianModelMs, 0)} ms over ${modelTimes.length} pairs; ` +
         `whole pair (decode, resize, both passes, matching, any search): median ${cell(report.timing.medianPairMs, 0)} ms`,
     );
-    if ((opts.search ?? 'auto') !== 'off') {
+    if (search !== 'off') {
       report.search = { searched: searchTimes.length, changed: searchChanged, medianSearchMs: median(searchTimes) };
       io.out(
-        `search (${opts.search ?? 'auto'}): ${searchTimes.length} of ${modelTimes.length} pairs tried the other views` +
+        `search (${search}): ${searchTimes.length} of ${modelTimes.length} pairs tried the other views` +
           (searchTimes.length ? ` (median ${cell(report.search.medianSearchMs, 0)} ms more), ${searchChanged} kept one` : ''),
       );
     }

@@ -90,6 +90,9 @@ interface ViewRun {
   endedAt: number;
 }
 
+/** 'B1@320': image B turned once, fed at a long side of 320 (with '' for the side: the prefix of all sizes). */
+const cacheKey = (slot: 'A' | 'B', quarterTurns: QuarterTurns, longSide: number | ''): string => `${slot}${quarterTurns}@${longSide}`;
+
 /**
  * Runs views of one pair, preparing and (with the split graphs) encoding each image once per
  * turn and size however many views use it. `dispose` frees the encodings.
@@ -107,7 +110,7 @@ class ViewRunner {
   ) {}
 
   private prepare(slot: 'A' | 'B', quarterTurns: QuarterTurns, longSide: number): PreparedImage {
-    const key = `${slot}${quarterTurns}@${longSide}`;
+    const key = cacheKey(slot, quarterTurns, longSide);
     let prep = this.prepared.get(key);
     if (!prep) {
       let raster = this.a;
@@ -122,7 +125,7 @@ class ViewRunner {
   }
 
   private async encode(slot: 'A' | 'B', quarterTurns: QuarterTurns, longSide: number): Promise<EncodedImage> {
-    const key = `${slot}${quarterTurns}@${longSide}`;
+    const key = cacheKey(slot, quarterTurns, longSide);
     let enc = this.encoded.get(key);
     if (!enc) {
       enc = await this.model.encode(this.prepare(slot, quarterTurns, longSide));
@@ -133,13 +136,14 @@ class ViewRunner {
 
   /** Encodings of B at other turns are dropped as the search moves on (they are not reused). */
   forgetTurn(quarterTurns: QuarterTurns): void {
+    const prefix = cacheKey('B', quarterTurns, '');
     for (const [key, enc] of this.encoded) {
-      if (key.startsWith(`B${quarterTurns}@`)) {
+      if (key.startsWith(prefix)) {
         enc.dispose();
         this.encoded.delete(key);
       }
     }
-    for (const key of this.prepared.keys()) if (key.startsWith(`B${quarterTurns}@`)) this.prepared.delete(key);
+    for (const key of this.prepared.keys()) if (key.startsWith(prefix)) this.prepared.delete(key);
     this.turned.delete(quarterTurns);
   }
 

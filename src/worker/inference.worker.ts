@@ -32,6 +32,12 @@ function post(msg: FromWorker, transfer: Transferable[] = []): void {
   self.postMessage(msg, transfer);
 }
 
+/** A result's four dense arrays, moved to the page rather than copied. */
+function denseBuffers(result: PairResult): Transferable[] {
+  const { denseA, denseB } = result;
+  return [denseA.descriptors.buffer, denseA.distinctiveness.buffer, denseB.descriptors.buffer, denseB.distinctiveness.buffer] as Transferable[];
+}
+
 function errorOf(e: unknown): { code: CoamErrorCode | 'internal'; message: string } {
   if (isCoamError(e)) return { code: e.code, message: e.message };
   const message = e instanceof Error ? e.message : String(e);
@@ -311,12 +317,7 @@ async function handle(msg: ToWorker): Promise<void> {
             // the page then does not deserialise megabytes on its main thread.
             const copy = (d: PairResult['denseA']) => ({ ...d, descriptors: d.descriptors.slice(), distinctiveness: d.distinctiveness.slice() });
             const interim = { ...upright, denseA: copy(upright.denseA), denseB: copy(upright.denseB) };
-            post({ type: 'interim', runId, result: interim }, [
-              interim.denseA.descriptors.buffer,
-              interim.denseA.distinctiveness.buffer,
-              interim.denseB.descriptors.buffer,
-              interim.denseB.distinctiveness.buffer,
-            ] as Transferable[]);
+            post({ type: 'interim', runId, result: interim }, denseBuffers(interim));
           },
           onProgress: (stage: string, fraction: number) => post({ type: 'progress', stage, fraction, runId }),
         };
@@ -342,12 +343,7 @@ async function handle(msg: ToWorker): Promise<void> {
           });
           result = await matchPair(model, a, b, options);
         }
-        post({ type: 'result', runId, result }, [
-          result.denseA.descriptors.buffer,
-          result.denseA.distinctiveness.buffer,
-          result.denseB.descriptors.buffer,
-          result.denseB.distinctiveness.buffer,
-        ] as Transferable[]);
+        post({ type: 'result', runId, result }, denseBuffers(result));
       } catch (e) {
         post({ type: 'error', scope: 'run', runId, ...errorOf(e) });
       }
