@@ -337,12 +337,21 @@ describe('refineSubcell', () => {
     expect(dy).toBeCloseTo(-0.2, 1);
   });
 
-  it('stays within half a cell and returns 0 on the border', () => {
+  it('stays within half a cell, and inside the grid on its border', () => {
     const dense = smoothField(10, 10, 0.05);
     const [dx, dy] = refineSubcell(dense, 5 * 10 + 5, query(9, 9, 0.05));
-    expect(Math.abs(dx)).toBeLessThanOrEqual(0.5);
-    expect(Math.abs(dy)).toBeLessThanOrEqual(0.5);
-    expect(refineSubcell(dense, 0, query(0.3, 0.3, 0.05))).toEqual([0, 0]);
+    expect(dx).toBe(0.5);
+    expect(dy).toBe(0.5);
+    // Corner cell: a query beyond the grid stays on the centre; one inside moves inwards.
+    expect(refineSubcell(dense, 0, query(-1, -1, 0.05))).toEqual([0, 0]);
+    const [ix, iy] = refineSubcell(dense, 0, query(0.3, 0.3, 0.05));
+    expect(ix).toBeCloseTo(0.3, 1);
+    expect(iy).toBeCloseTo(0.3, 1);
+  });
+
+  it('keeps the cell centre where the field is flat', () => {
+    const dense = smoothField(10, 10, 0);
+    expect(refineSubcell(dense, 33, query(3, 3, 0))).toEqual([0, 0]);
   });
 });
 

@@ -91,7 +91,10 @@ export interface MatchOptions {
    * 'candidates': only among the two candidate lists (faster, less precise).
    */
   mutualCheck?: 'grid' | 'candidates';
-  /** Refine each match below the cell grid (a parabola fit of the similarity); default true. */
+  /**
+   * Refine B's point of each match below the cell grid, towards A's descriptor (A's point stays its
+   * cell centre); default true.
+   */
   subpixel?: boolean;
 }
 
