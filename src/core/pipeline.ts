@@ -57,7 +57,7 @@ export function matchesFromDense(
   const opts = { ...DEFAULT_MATCH_OPTIONS, ...options };
   const raw = matchDense(denseA, denseB, opts);
   // A's point is its cell centre (the query); B's is refined below the grid towards A's descriptor.
-  // (Moving the query too measured worse: MMA@3px 0.192 for this search on both points, 0.202 for
+  // (Moving the query too measured worse: MMA@3px 0.194 for this search on both points, 0.202 for
   // the earlier parabolas on both, 0.216 for B alone; step 18,911, upright, ../shared/data/val.)
   const positionB = (cellB: number, cellA: number): Point => {
     const [x, y] = cellCenterFed(cellB, denseB.gridWidth, denseB.stride);
