@@ -12,7 +12,9 @@ Steps (each prints what it runs):
   3. `npx coam eval <val> --search off`        the upright view alone: what the network does
   4. `npx coam eval <val> --search off --self-condition`   the conditioning ablation (vs 3)
   5. SIFT (baselines/sift_matches.py) scored by `npx coam eval --matches`, the same harness
-  6. the four summaries go into the sidecar's `metrics` (export.py --metrics)
+  6. the ranking study: step 2's saved matches and SIFT's re-scored on their best RANKED_K only
+     (`--matches … --top-k K`, no network run): how precise the head of each sorted list is
+  7. the summaries go into the sidecar's `metrics` (export.py --metrics)
 Reports land in --reports (default models/runs/release/, ignored by git): eval-*.txt (the tables
 the card quotes), eval-*.json (every pair) and metrics.json. Needs ../shared/data/val.
 """
@@ -26,6 +28,7 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+RANKED_K = (100,)  # the ranking study's list lengths (step 6); SIFT keeps 127 / 204 on average
 ROOT = os.path.dirname(HERE)
 
 
@@ -75,7 +78,9 @@ def main(argv=None) -> int:
     val = os.path.relpath(args.val, ROOT)
 
     run([py, os.path.join(HERE, "export.py"), "--checkpoint", args.checkpoint])
-    run(["npx", "coam", "eval", val, "--threads", str(args.threads), "--json", r("eval-pair.json")], r("eval-pair.txt"))
+    coam_dir = r("coam-matches")
+    run(["npx", "coam", "eval", val, "--threads", str(args.threads), "--json", r("eval-pair.json"),
+         "--save-matches", coam_dir], r("eval-pair.txt"))
     run(["npx", "coam", "eval", val, "--threads", str(args.threads), "--search", "off",
          "--json", r("eval-upright.json")], r("eval-upright.txt"))
     run(["npx", "coam", "eval", val, "--threads", str(args.threads), "--search", "off", "--self-condition",
@@ -83,6 +88,13 @@ def main(argv=None) -> int:
     sift_dir = r("sift-matches")
     run([py, os.path.join(HERE, "baselines", "sift_matches.py"), val, sift_dir], r("sift.txt"))
     run(["npx", "coam", "eval", val, "--matches", sift_dir, "--json", r("eval-sift.json")], r("eval-sift.txt"))
+    ranked = {}
+    for k in RANKED_K:
+        for who, folder in (("coam", coam_dir), ("sift", sift_dir)):
+            name = f"eval-{who}-top{k}"
+            run(["npx", "coam", "eval", val, "--matches", folder, "--top-k", str(k), "--json", r(name + ".json")],
+                r(name + ".txt"))
+        ranked[str(k)] = {"coam": summary(r(f"eval-coam-top{k}.json")), "sift": summary(r(f"eval-sift-top{k}.json"))}
 
     metrics = {
         "dataset": "../shared/data/val",
@@ -93,11 +105,13 @@ def main(argv=None) -> int:
         "coamUpright": summary(r("eval-upright.json")),
         "coamSelfConditionedUpright": summary(r("eval-self.json")),
         "siftSameHarness": summary(r("eval-sift.json")),
+        "rankedTopK": ranked,
     }
     with open(r("metrics.json"), "w") as f:
         json.dump(metrics, f, indent=1)
     run([py, os.path.join(HERE, "export.py"), "--checkpoint", args.checkpoint, "--metrics", r("metrics.json")])
-    for name in ("eval-pair.txt", "eval-upright.txt", "eval-self.txt", "eval-sift.txt"):
+    studies = [f"eval-{who}-top{k}.txt" for k in RANKED_K for who in ("coam", "sift")]
+    for name in ["eval-pair.txt", "eval-upright.txt", "eval-self.txt", "eval-sift.txt", *studies]:
         print(f"\n== {name}")
         with open(r(name)) as f:
             print(f.read().rstrip())
