@@ -16,7 +16,8 @@ Steps (each prints what it runs):
      (`--matches … --top-k K`, no network run): how precise the head of each sorted list is
   7. the summaries go into the sidecar's `metrics` (export.py --metrics)
 Reports land in --reports (default models/runs/release/, ignored by git): eval-*.txt (the tables
-the card quotes), eval-*.json (every pair) and metrics.json. Needs ../shared/data/val.
+the card quotes), eval-*.json (every pair), metrics.json, and the matches the ranking study
+re-scores (coam-matches/, sift-matches/). Needs ../shared/data/val.
 """
 from __future__ import annotations
 
@@ -28,8 +29,8 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-RANKED_K = (100,)  # the ranking study's list lengths (step 6); SIFT keeps 127 / 204 on average
 ROOT = os.path.dirname(HERE)
+RANKED_K = (100,)  # the ranking study's list lengths (step 6); SIFT keeps 127 / 204 on average
 
 
 def run(cmd: list[str], out_path: str | None = None) -> None:
@@ -88,13 +89,15 @@ def main(argv=None) -> int:
     sift_dir = r("sift-matches")
     run([py, os.path.join(HERE, "baselines", "sift_matches.py"), val, sift_dir], r("sift.txt"))
     run(["npx", "coam", "eval", val, "--matches", sift_dir, "--json", r("eval-sift.json")], r("eval-sift.txt"))
-    ranked = {}
+    ranked, studies = {}, []
     for k in RANKED_K:
+        ranked[str(k)] = {}
         for who, folder in (("coam", coam_dir), ("sift", sift_dir)):
             name = f"eval-{who}-top{k}"
             run(["npx", "coam", "eval", val, "--matches", folder, "--top-k", str(k), "--json", r(name + ".json")],
                 r(name + ".txt"))
-        ranked[str(k)] = {"coam": summary(r(f"eval-coam-top{k}.json")), "sift": summary(r(f"eval-sift-top{k}.json"))}
+            ranked[str(k)][who] = summary(r(name + ".json"))
+            studies.append(name + ".txt")
 
     metrics = {
         "dataset": "../shared/data/val",
@@ -110,7 +113,6 @@ def main(argv=None) -> int:
     with open(r("metrics.json"), "w") as f:
         json.dump(metrics, f, indent=1)
     run([py, os.path.join(HERE, "export.py"), "--checkpoint", args.checkpoint, "--metrics", r("metrics.json")])
-    studies = [f"eval-{who}-top{k}.txt" for k in RANKED_K for who in ("coam", "sift")]
     for name in ["eval-pair.txt", "eval-upright.txt", "eval-self.txt", "eval-sift.txt", *studies]:
         print(f"\n== {name}")
         with open(r(name)) as f:
