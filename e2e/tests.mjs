@@ -47,7 +47,8 @@ export const tests = [
   {
     name: 'Top-K slider changes the shown count without a new inference',
     async run({ page, url }) {
-      await page.goto(`${url}?a=box&b=box_in_scene&${FAST}`);
+      // The ratio test off (a URL parameter): every mutual match, enough to step K through at this size.
+      await page.goto(`${url}?a=box&b=box_in_scene&ratio=1&${FAST}`);
       const total = await waitForMatches(page);
       const before = await inferenceRuns(page);
       const slider = page.getByLabel('Top-K', { exact: true });
@@ -236,13 +237,20 @@ export const tests = [
     },
   },
   {
-    name: 'RANSAC shows inliers, conditioning and the view search re-run, a contract-breaking model is named, keys work',
+    name: 'RANSAC shows inliers, the ratio test, conditioning and the view search re-run, a contract-breaking model is named, keys work',
     async run({ page, url }) {
       await page.goto(`${url}?a=box&b=box_in_scene&${FAST}`);
       await waitForMatches(page);
       await page.getByLabel('RANSAC').selectOption('homography');
       await page.getByTestId('legend').filter({ hasText: /\d+ inliers .* \d+ outliers/ }).waitFor({ timeout: 20_000 });
       await page.getByLabel('Warp blend').fill('0.5');
+      // The ratio test turned off re-runs and keeps every mutual nearest neighbour: at least as many.
+      const withTest = (await debugState(page)).matches;
+      const runsRatio = await inferenceRuns(page);
+      await page.getByLabel('Ratio test').selectOption('1');
+      await page.waitForFunction((r) => window.__coamDebug.inferenceRuns === r + 1 && window.__coamDebug.state.run === 'done', runsRatio);
+      const withoutTest = (await debugState(page)).matches;
+      assert(withoutTest > withTest, `ratio test off: ${withoutTest} matches, on: ${withTest}`);
       const runs = await inferenceRuns(page);
       await page.getByLabel('Conditioning').selectOption('self');
       await page.waitForFunction((r) => window.__coamDebug.inferenceRuns === r + 1 && window.__coamDebug.state.run === 'done', runs);

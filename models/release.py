@@ -11,6 +11,8 @@ Steps (each prints what it runs):
                                                the upright matches fail a homography check)
   3. `npx coam eval <val> --search off`        the upright view alone: what the network does
   4. `npx coam eval <val> --search off --self-condition`   the conditioning ablation (vs 3)
+  4b. `npx coam eval <val> --ratio 1`         the ratio test ablation (vs 2): every mutual nearest
+                                               neighbour, the paper's matching as written
   5. SIFT (baselines/sift_matches.py) scored by `npx coam eval --matches`, the same harness
   6. the ranking study: step 2's saved matches and SIFT's re-scored on their best RANKED_K only
      (`--matches … --top-k K`, no network run): how precise the head of each sorted list is
@@ -87,6 +89,8 @@ def main(argv=None) -> int:
     run(["npx", "coam", "eval", val, "--threads", str(args.threads), "--search", "off", "--self-condition",
          "--json", r("eval-self.json")], r("eval-self.txt"))
     sift_dir = r("sift-matches")
+    run(["npx", "coam", "eval", val, "--threads", str(args.threads), "--ratio", "1",
+         "--json", r("eval-noratio.json")], r("eval-noratio.txt"))
     run([py, os.path.join(HERE, "baselines", "sift_matches.py"), val, sift_dir], r("sift.txt"))
     run(["npx", "coam", "eval", val, "--matches", sift_dir, "--json", r("eval-sift.json")], r("eval-sift.txt"))
     ranked, studies = {}, []
@@ -101,19 +105,20 @@ def main(argv=None) -> int:
 
     metrics = {
         "dataset": "../shared/data/val",
-        "command": "npx coam eval ../shared/data/val (long side 640, top-1000, search auto; "
-                   "the upright and self-conditioned rows with --search off)",
+        "command": "npx coam eval ../shared/data/val (long side 640, top-1000, search auto, ratio test 0.85 "
+                   "unless --ratio; the upright and self-conditioned rows with --search off)",
         "date": datetime.date.today().isoformat(),
         "coam": summary(r("eval-pair.json")),
         "coamUpright": summary(r("eval-upright.json")),
         "coamSelfConditionedUpright": summary(r("eval-self.json")),
+        "coamNoRatioTest": summary(r("eval-noratio.json")),
         "siftSameHarness": summary(r("eval-sift.json")),
         "rankedTopK": ranked,
     }
     with open(r("metrics.json"), "w") as f:
         json.dump(metrics, f, indent=1)
     run([py, os.path.join(HERE, "export.py"), "--checkpoint", args.checkpoint, "--metrics", r("metrics.json")])
-    for name in ["eval-pair.txt", "eval-upright.txt", "eval-self.txt", "eval-sift.txt", *studies]:
+    for name in ["eval-pair.txt", "eval-upright.txt", "eval-self.txt", "eval-noratio.txt", "eval-sift.txt", *studies]:
         print(f"\n== {name}")
         with open(r(name)) as f:
             print(f.read().rstrip())

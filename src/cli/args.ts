@@ -36,13 +36,16 @@ match options:
   --candidates N      candidate cells per image, by distinctiveness after NMS (default 512)
   --mutual MODE       'grid' (default): mutual against every cell of the other image;
                       'candidates': mutual within the two candidate lists (faster)
+  --ratio R           ratio test: keep a match when its descriptor distance is at most R times
+                      the runner-up's (the best cell outside 5 x 5 cells around it), both ways
+                      (default 0.85; 1 keeps every mutual nearest neighbour)
   --threads N         WASM threads (default min(4, cores))
 
 eval options:
   --top-k N           matches scored per pair (default 1000)
   --long-side N       as for match (default 640)
   --model PATH, --sidecar PATH, --self-condition, --search MODE, --threads N,
-  --candidates N, --mutual MODE                                 as for match
+  --candidates N, --mutual MODE, --ratio R                      as for match
   --matches DIR       score precomputed matches instead of running the model:
                       DIR/<group>/<name>/1_<k>.json in the format 'match --json' writes
                       (a missing file counts as a failed pair with 0 matches)
@@ -91,7 +94,7 @@ export function strOption(values: Record<string, unknown>, name: string): string
   return raw;
 }
 
-/** --candidates N and --mutual grid|candidates, shared by `match` and `eval`. */
+/** --candidates N, --mutual grid|candidates and --ratio R, shared by `match` and `eval`. */
 export function matchOptionsFrom(values: Record<string, unknown>): Partial<MatchOptions> {
   const out: Partial<MatchOptions> = {};
   const candidates = intOption(values, 'candidates', undefined);
@@ -100,6 +103,14 @@ export function matchOptionsFrom(values: Record<string, unknown>): Partial<Match
   if (mutual !== undefined) {
     if (mutual !== 'grid' && mutual !== 'candidates') throw new UsageError(`--mutual must be 'grid' or 'candidates', got '${mutual}'`);
     out.mutualCheck = mutual;
+  }
+  const ratio = values.ratio;
+  if (ratio !== undefined) {
+    const v = Number(ratio);
+    if (typeof ratio !== 'string' || ratio.trim() === '' || !(v > 0 && v <= 1)) {
+      throw new UsageError(`--ratio must be a number in (0, 1], got '${String(ratio)}'`);
+    }
+    out.maxRatio = v;
   }
   return out;
 }

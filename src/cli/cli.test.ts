@@ -135,7 +135,7 @@ describe('coam match', () => {
     const code = await main(['match', a, b, '--model', TINY_MODEL, '--top-k', '20', '--long-side', '64', '--json', json, '--svg', svg, '--csv', csv], io);
     expect(io.stderr.join('\n')).toBe('');
     expect(code).toBe(0);
-    expect(io.stdout[0]).toMatch(/^\d+ matches \(of \d+ mutual nearest neighbours\) \| fed 64×48 and 64×48 .* on wasm .* total \d+ ms$/);
+    expect(io.stdout[0]).toMatch(/^\d+ matches \(of \d+ mutual nearest neighbours passing the ratio test\) \| fed 64×48 and 64×48 .* on wasm .* total \d+ ms$/);
     const file = JSON.parse(readFileSync(json, 'utf8')) as MatchesFile;
     expect(file.imageA).toEqual({ path: a, width: W, height: HT });
     expect(file.model?.name).toBe('tiny-coam-test');
@@ -291,6 +291,22 @@ describe('coam eval with an unreadable image', () => {
   });
 });
 
+describe('coam match --ratio', () => {
+  it('a looser ratio test keeps at least as many matches, and 1 keeps every mutual match', async () => {
+    const a = join(data, 'homography', 'synth', '1.png');
+    const b = join(data, 'homography', 'synth', '3.ppm');
+    const count = async (ratio: string) => {
+      const io = capture();
+      expect(await main(['match', a, b, '--model', TINY_MODEL, '--long-side', '64', '--search', 'off', '--ratio', ratio], io)).toBe(0);
+      return Number(/of (\d+) mutual/.exec(io.stdout[0])![1]);
+    };
+    const [strict, loose, all] = [await count('0.5'), await count('0.9'), await count('1')];
+    expect(strict).toBeLessThanOrEqual(loose);
+    expect(loose).toBeLessThanOrEqual(all);
+    expect(strict).toBeLessThan(all);
+  });
+});
+
 describe('usage errors: exit 2, a message, never a stack trace', () => {
   it('bad arguments', async () => {
     for (const argv of [
@@ -299,6 +315,9 @@ describe('usage errors: exit 2, a message, never a stack trace', () => {
       ['match', 'a.png', 'b.png', '--frobnicate'],
       ['eval'],
       ['eval', data, '--limit', '0'],
+      ['match', 'a.png', 'b.png', '--ratio', '0'],
+      ['match', 'a.png', 'b.png', '--ratio', '1.5'],
+      ['eval', data, '--ratio', 'x'],
       ['bogus'],
       [],
     ]) {

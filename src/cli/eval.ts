@@ -49,6 +49,7 @@ export const EVAL_OPTIONS = {
   threads: { type: 'string' },
   candidates: { type: 'string' },
   mutual: { type: 'string' },
+  ratio: { type: 'string' },
   search: { type: 'string' },
 } as const;
 

@@ -19,6 +19,7 @@ export const MATCH_OPTIONS = {
   'self-condition': { type: 'boolean' },
   candidates: { type: 'string' },
   mutual: { type: 'string' },
+  ratio: { type: 'string' },
   search: { type: 'string' },
   threads: { type: 'string' },
 } as const;
@@ -40,6 +41,7 @@ export async function matchCommand(args: string[], io: Io): Promise<number> {
   const threads = intOption(values, 'threads', undefined);
   const modelPath = strOption(values, 'model');
   const search = searchOption(values);
+  const matchOptions = matchOptionsFrom(values);
   const [pathA, pathB] = positionals;
 
   const a = readImage(pathA);
@@ -54,14 +56,14 @@ export async function matchCommand(args: string[], io: Io): Promise<number> {
     const result = await matchPair(model, a.raster, b.raster, {
       longSide,
       conditioning: values['self-condition'] ? 'self' : 'pair',
-      match: matchOptionsFrom(values),
+      match: matchOptions,
       search,
     });
     const top = result.matches.slice(0, topK);
     const t = result.timings;
     const meanScore = top.length ? top.reduce((s, m) => s + m.score, 0) / top.length : 0;
     io.out(
-      `${top.length} matches (of ${result.matches.length} mutual nearest neighbours) | ` +
+      `${top.length} matches (of ${result.matches.length} mutual nearest neighbours passing the ratio test) | ` +
         `fed ${result.preparedA.width}×${result.preparedA.height} and ${result.preparedB.width}×${result.preparedB.height} | ` +
         `mean score ${meanScore.toFixed(3)} | model ${model.info.name} ${model.info.version} on ${result.backend} | ` +
         `load ${loadMs.toFixed(0)} ms, pre ${t.preprocessMs.toFixed(0)} ms, ` +

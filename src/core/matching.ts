@@ -17,6 +17,8 @@ export interface RawMatch {
   distinctivenessB: number;
   /** similarity x distinctivenessA x distinctivenessB: what the list is sorted by. */
   score: number;
+  /** The ratio test's value (`distanceRatio`): the worse of the two directions, in [0, 1]. */
+  ratio: number;
 }
 
 /** Distinctiveness, descending; equal values by cell index, ascending. NaN never reaches here. */
@@ -91,6 +93,13 @@ export interface MutualNearestResult {
   a: Int32Array;
   b: Int32Array;
   similarity: Float32Array;
+  /**
+   * Per pair, the best similarity of A's cell with B's cells outside the window around its match
+   * (secondA), and of B's cell with A's (secondB): the ratio test's runners-up. Absent from
+   * `mutualNearest`, which only knows the candidates.
+   */
+  secondA?: Float32Array;
+  secondB?: Float32Array;
 }
 
 /**
@@ -424,8 +433,49 @@ function bestBothSimd(
   candB: Int32Array,
   cellsB: number,
   dim: number,
-  trackB = true,
 ): BestBoth | null {
+  const nA = candA.length;
+  const nB = candB.length;
+  const bestOfA = new Int32Array(nA).fill(-1);
+  const valOfA = new Float32Array(nA);
+  const bestOfB = new Int32Array(nB).fill(-1);
+  const valOfB = new Float32Array(nB).fill(-Infinity);
+  const ok = simdRows(kernel, descA, candA, cellsA, descB, candB, cellsB, dim, (i, S, o) => {
+    let bv = -Infinity;
+    let bj = -1;
+    for (let j = 0; j < nB; j++) {
+      const v = S[o + j];
+      if (v > bv) {
+        bv = v;
+        bj = j;
+      }
+      if (v > valOfB[j]) {
+        valOfB[j] = v;
+        bestOfB[j] = i;
+      }
+    }
+    bestOfA[i] = bj;
+    valOfA[i] = bv;
+  });
+  return ok ? { bestOfA, valOfA, bestOfB } : null;
+}
+
+/**
+ * The similarities of every candidate of A with every candidate of B, computed in the SIMD kernel
+ * SIMD_ROWS rows at a time and handed to `onRow(i, S, o)`: row i is S[o .. o + candB.length).
+ * False (nothing visited) when the kernel's memory cannot hold the problem.
+ */
+function simdRows(
+  kernel: SimdKernel,
+  descA: Float32Array,
+  candA: Int32Array,
+  cellsA: number,
+  descB: Float32Array,
+  candB: Int32Array,
+  cellsB: number,
+  dim: number,
+  onRow: (i: number, S: Float32Array, o: number) => void,
+): boolean {
   const nA = candA.length;
   const nB = candB.length;
   const D = (dim + 3) & ~3; // rows padded with zeros to whole f32x4 vectors
@@ -434,13 +484,13 @@ function bestBothSimd(
   const offB = offA + nA * D * 4;
   const offS = offB + nBp * D * 4;
   const need = offS + SIMD_ROWS * nBp * 4;
-  if (need > MAX_SIMD_BYTES) return null;
+  if (need > MAX_SIMD_BYTES) return false;
   const { memory, dots } = kernel;
   if (memory.buffer.byteLength < need) {
     try {
       memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
     } catch {
-      return null;
+      return false;
     }
   }
   const heap = new Float32Array(memory.buffer);
@@ -455,50 +505,83 @@ function bestBothSimd(
     const c = candB[k];
     for (let d = 0; d < dim; d++) heap[row + d] = descB[d * cellsB + c];
   }
-
-  const bestOfA = new Int32Array(nA).fill(-1);
-  const valOfA = new Float32Array(nA);
-  const bestOfB = new Int32Array(nB).fill(-1);
-  const valOfB = new Float32Array(nB).fill(-Infinity);
   const S = new Float32Array(memory.buffer, offS, SIMD_ROWS * nBp);
   for (let i0 = 0; i0 < nA; i0 += SIMD_ROWS) {
     const rows = Math.min(SIMD_ROWS, nA - i0);
     dots(offA + i0 * D * 4, offB, offS, rows, nBp, D);
-    for (let r = 0; r < rows; r++) {
-      const i = i0 + r;
-      const o = r * nBp;
-      let bv = -Infinity;
-      let bj = -1;
-      if (trackB) {
-        for (let j = 0; j < nB; j++) {
-          const v = S[o + j];
-          if (v > bv) {
-            bv = v;
-            bj = j;
-          }
-          if (v > valOfB[j]) {
-            valOfB[j] = v;
-            bestOfB[j] = i;
-          }
-        }
-      } else {
-        for (let j = 0; j < nB; j++) {
-          if (S[o + j] > bv) {
-            bv = S[o + j];
-            bj = j;
-          }
-        }
-      }
-      bestOfA[i] = bj;
-      valOfA[i] = bv;
-    }
+    for (let r = 0; r < rows; r++) onRow(i0 + r, S, r * nBp);
   }
-  return { bestOfA, valOfA, bestOfB };
+  return true;
+}
+
+/**
+ * Where a second-best neighbour may lie: outside the (2r+1)^2 window of cells around the best one
+ * (cells of one grid `gridWidth` wide). Neighbouring cells of a dense map describe overlapping
+ * patches, so the runner-up that says whether a match is ambiguous is the best one elsewhere.
+ */
+export interface Exclusion {
+  gridWidth: number;
+  radius: number;
+}
+
+/** Window of cells around the best match that the ratio test's runner-up must lie outside. */
+export const RATIO_EXCLUSION_RADIUS = 2;
+
+/** Grid rows and columns of a list of cells (for the ratio test's window). */
+function cellCoordinates(cells: Int32Array, gridWidth: number): { row: Int32Array; col: Int32Array } {
+  const row = new Int32Array(cells.length);
+  const col = new Int32Array(cells.length);
+  for (let k = 0; k < cells.length; k++) {
+    row[k] = Math.floor(cells[k] / gridWidth);
+    col[k] = cells[k] - row[k] * gridWidth;
+  }
+  return { row, col };
+}
+
+/** The best of `sims[o .. o + n)` outside `radius` (rows and columns) of position `best`. */
+function secondOutside(sims: ArrayLike<number>, o: number, n: number, best: number, at: { row: Int32Array; col: Int32Array }, radius: number): number {
+  if (best < 0) return -Infinity;
+  const r0 = at.row[best];
+  const c0 = at.col[best];
+  let v2 = -Infinity;
+  for (let j = 0; j < n; j++) {
+    const v = sims[o + j];
+    if (v > v2 && (Math.abs(at.row[j] - r0) > radius || Math.abs(at.col[j] - c0) > radius)) v2 = v;
+  }
+  return v2;
+}
+
+/**
+ * `secondOutside` when the targets are a whole grid in row-major order: the rows outside the
+ * window and the parts of the window's rows left and right of it are plain contiguous runs.
+ */
+function secondOutsideGrid(sims: ArrayLike<number>, o: number, n: number, best: number, gridWidth: number, radius: number): number {
+  if (best < 0) return -Infinity;
+  const r0 = Math.floor(best / gridWidth);
+  const c0 = best - r0 * gridWidth;
+  const maxOf = (from: number, to: number, v: number) => {
+    for (let j = from; j < to; j++) if (sims[o + j] > v) v = sims[o + j];
+    return v;
+  };
+  const top = Math.max(0, r0 - radius);
+  const bottom = Math.min(Math.ceil(n / gridWidth) - 1, r0 + radius);
+  let v2 = maxOf(0, top * gridWidth, -Infinity);
+  v2 = maxOf(Math.min(n, (bottom + 1) * gridWidth), n, v2);
+  const left = Math.max(0, c0 - radius);
+  const right = Math.min(gridWidth - 1, c0 + radius);
+  for (let r = top; r <= bottom; r++) {
+    const row = r * gridWidth;
+    v2 = maxOf(row, row + left, v2);
+    v2 = maxOf(row + right + 1, Math.min(n, row + gridWidth), v2);
+  }
+  return v2;
 }
 
 /**
  * Nearest neighbour of each query cell among the target cells: CELL indices of the targets and the
- * similarities. SIMD kernel where available, else plain loops.
+ * similarities; with `exclude`, also each query's best similarity outside the window around its
+ * nearest neighbour (-Infinity when no target lies outside). SIMD kernel where available, else
+ * plain loops.
  */
 export function nearestNeighbours(
   descQ: Float32Array,
@@ -508,32 +591,45 @@ export function nearestNeighbours(
   candT: Int32Array,
   cellsT: number,
   dim: number,
-): { cell: Int32Array; similarity: Float32Array } {
+  exclude?: Exclusion,
+): { cell: Int32Array; similarity: Float32Array; second: Float32Array } {
   const cell = new Int32Array(candQ.length).fill(-1);
   const similarity = new Float32Array(candQ.length).fill(-Infinity);
-  if (candQ.length === 0 || candT.length === 0) return { cell, similarity };
-  const simd = simdKernel();
-  const best = simd ? bestBothSimd(simd, descQ, candQ, cellsQ, descT, candT, cellsT, dim, false) : null;
-  if (best) {
-    for (let i = 0; i < candQ.length; i++) {
-      cell[i] = best.bestOfA[i] >= 0 ? candT[best.bestOfA[i]] : -1;
-      similarity[i] = best.valOfA[i];
+  const second = new Float32Array(candQ.length).fill(-Infinity);
+  if (candQ.length === 0 || candT.length === 0) return { cell, similarity, second };
+  // The whole grid in order (the usual case) has a fast runner-up search; any other list of cells
+  // is checked cell by cell.
+  const wholeGrid = !!exclude && candT.length === cellsT && candT.every((c, k) => c === k);
+  const at = exclude && !wholeGrid ? cellCoordinates(candT, exclude.gridWidth) : null;
+  // Called per query with its row of similarities to every target.
+  const scan = (i: number, sims: ArrayLike<number>, o: number) => {
+    let bv = -Infinity;
+    let bj = -1;
+    for (let j = 0; j < candT.length; j++) {
+      if (sims[o + j] > bv) {
+        bv = sims[o + j];
+        bj = j;
+      }
     }
-    return { cell, similarity };
-  }
+    cell[i] = bj >= 0 ? candT[bj] : -1;
+    similarity[i] = bv;
+    if (wholeGrid) second[i] = secondOutsideGrid(sims, o, candT.length, bj, exclude!.gridWidth, exclude!.radius);
+    else if (at) second[i] = secondOutside(sims, o, candT.length, bj, at, exclude!.radius);
+  };
+  const simd = simdKernel();
+  if (simd && simdRows(simd, descQ, candQ, cellsQ, descT, candT, cellsT, dim, scan)) return { cell, similarity, second };
   const q = gather(descQ, candQ, cellsQ, dim);
   const t = gather(descT, candT, cellsT, dim);
+  const row = new Float64Array(candT.length);
   for (let i = 0; i < candQ.length; i++) {
     for (let j = 0; j < candT.length; j++) {
       let s = 0;
       for (let d = 0; d < dim; d++) s += q[i * dim + d] * t[j * dim + d];
-      if (s > similarity[i]) {
-        similarity[i] = s;
-        cell[i] = candT[j];
-      }
+      row[j] = s;
     }
+    scan(i, row, 0);
   }
-  return { cell, similarity };
+  return { cell, similarity, second };
 }
 
 /**
@@ -550,19 +646,25 @@ export function mutualNearestGrid(denseA: DenseOutput, candA: Int32Array, denseB
   const cellsB = denseB.gridWidth * denseB.gridHeight;
   const allA = Int32Array.from({ length: cellsA }, (_, k) => k);
   const allB = Int32Array.from({ length: cellsB }, (_, k) => k);
-  // Nearest neighbour over the whole other grid, memoised per cell (both directions).
+  const exclA: Exclusion = { gridWidth: denseA.gridWidth, radius: RATIO_EXCLUSION_RADIUS };
+  const exclB: Exclusion = { gridWidth: denseB.gridWidth, radius: RATIO_EXCLUSION_RADIUS };
+  // Nearest neighbour over the whole other grid, and the runner-up outside its window, memoised
+  // per cell (both directions).
   const nnOfA = new Map<number, number>();
   const nnOfB = new Map<number, number>();
   const simOfA = new Map<number, number>();
+  const secondOfA = new Map<number, number>();
+  const secondOfB = new Map<number, number>();
   const resolve = (cells: number[], fromA: boolean) => {
     const memo = fromA ? nnOfA : nnOfB;
     const todo = Int32Array.from(new Set(cells.filter((c) => !memo.has(c))));
     if (todo.length === 0) return;
     const r = fromA
-      ? nearestNeighbours(denseA.descriptors, todo, cellsA, denseB.descriptors, allB, cellsB, dim)
-      : nearestNeighbours(denseB.descriptors, todo, cellsB, denseA.descriptors, allA, cellsA, dim);
+      ? nearestNeighbours(denseA.descriptors, todo, cellsA, denseB.descriptors, allB, cellsB, dim, exclB)
+      : nearestNeighbours(denseB.descriptors, todo, cellsB, denseA.descriptors, allA, cellsA, dim, exclA);
     todo.forEach((c, k) => {
       memo.set(c, r.cell[k]);
+      (fromA ? secondOfA : secondOfB).set(c, r.second[k]);
       if (fromA) simOfA.set(c, r.similarity[k]);
     });
   };
@@ -574,6 +676,7 @@ export function mutualNearestGrid(denseA: DenseOutput, candA: Int32Array, denseB
   const outA: number[] = [];
   const outB: number[] = [];
   const sims: number[] = [];
+  const seconds: Array<[number, number]> = [];
   const consider = (i: number) => {
     const j = nnOfA.get(i)!;
     if (j < 0 || nnOfB.get(j) !== i || seen.has(i)) return;
@@ -581,13 +684,50 @@ export function mutualNearestGrid(denseA: DenseOutput, candA: Int32Array, denseB
     outA.push(i);
     outB.push(j);
     sims.push(simOfA.get(i)!);
+    seconds.push([secondOfA.get(i)!, secondOfB.get(j)!]);
   };
   candA.forEach(consider);
   candB.forEach((j) => {
     const i = nnOfB.get(j)!;
     if (i >= 0 && nnOfA.get(i) === j) consider(i);
   });
-  return { a: Int32Array.from(outA), b: Int32Array.from(outB), similarity: Float32Array.from(sims) };
+  return {
+    a: Int32Array.from(outA),
+    b: Int32Array.from(outB),
+    similarity: Float32Array.from(sims),
+    secondA: Float32Array.from(seconds, (x) => x[0]),
+    secondB: Float32Array.from(seconds, (x) => x[1]),
+  };
+}
+
+/**
+ * Mutual nearest neighbours within the two candidate lists (`mutualCheck: 'candidates'`), with
+ * the ratio test's runners-up also taken from the other image's candidates.
+ */
+function mutualAmongCandidates(denseA: DenseOutput, candA: Int32Array, denseB: DenseOutput, candB: Int32Array): MutualNearestResult {
+  const dim = denseA.descriptorDim;
+  const cellsA = denseA.gridWidth * denseA.gridHeight;
+  const cellsB = denseB.gridWidth * denseB.gridHeight;
+  const mnn = mutualNearest(denseA.descriptors, candA, cellsA, denseB.descriptors, candB, cellsB, dim);
+  const exclA: Exclusion = { gridWidth: denseA.gridWidth, radius: RATIO_EXCLUSION_RADIUS };
+  const exclB: Exclusion = { gridWidth: denseB.gridWidth, radius: RATIO_EXCLUSION_RADIUS };
+  return {
+    ...mnn,
+    secondA: nearestNeighbours(denseA.descriptors, mnn.a, cellsA, denseB.descriptors, candB, cellsB, dim, exclB).second,
+    secondB: nearestNeighbours(denseB.descriptors, mnn.b, cellsB, denseA.descriptors, candA, cellsA, dim, exclA).second,
+  };
+}
+
+/**
+ * Lowe's ratio test on unit descriptors: the distance of a match over the distance of the
+ * runner-up, d = sqrt(2 - 2 similarity). 0 when there is no runner-up; at most 1, as the
+ * runner-up is never nearer than the match.
+ */
+export function distanceRatio(similarity: number, runnerUp: number): number {
+  if (!(runnerUp > -Infinity)) return 0;
+  const d1 = Math.sqrt(Math.max(0, 2 - 2 * similarity));
+  const d2 = Math.sqrt(Math.max(0, 2 - 2 * runnerUp));
+  return d2 > 0 ? Math.min(1, d1 / d2) : 1;
 }
 
 /** Throws 'model-contract' unless the arrays have the sizes the grid says. */
@@ -628,27 +768,26 @@ export function matchDense(denseA: DenseOutput, denseB: DenseOutput, opts: Match
   validateDense(denseB, 'image B');
   const candA = selectCandidates(denseA, opts);
   const candB = selectCandidates(denseB, opts);
-  const cellsA = denseA.gridWidth * denseA.gridHeight;
-  const cellsB = denseB.gridWidth * denseB.gridHeight;
-  const mnn =
-    (opts.mutualCheck ?? 'grid') === 'grid'
-      ? mutualNearestGrid(denseA, candA, denseB, candB)
-      : mutualNearest(denseA.descriptors, candA, cellsA, denseB.descriptors, candB, cellsB, denseA.descriptorDim);
-  const out: RawMatch[] = new Array(mnn.a.length);
+  const mnn = (opts.mutualCheck ?? 'grid') === 'grid' ? mutualNearestGrid(denseA, candA, denseB, candB) : mutualAmongCandidates(denseA, candA, denseB, candB);
+  const maxRatio = opts.maxRatio ?? 1;
+  const out: RawMatch[] = [];
   for (let k = 0; k < mnn.a.length; k++) {
     const cellA = mnn.a[k];
     const cellB = mnn.b[k];
     const similarity = mnn.similarity[k];
+    const ratio = Math.max(distanceRatio(similarity, mnn.secondA![k]), distanceRatio(similarity, mnn.secondB![k]));
+    if (!(ratio <= maxRatio)) continue;
     const distinctivenessA = denseA.distinctiveness[cellA];
     const distinctivenessB = denseB.distinctiveness[cellB];
-    out[k] = {
+    out.push({
       cellA,
       cellB,
       similarity,
       distinctivenessA,
       distinctivenessB,
       score: similarity * distinctivenessA * distinctivenessB,
-    };
+      ratio,
+    });
   }
   const key = (s: number) => (Number.isNaN(s) ? -Infinity : s);
   out.sort((x, y) => key(y.score) - key(x.score) || x.cellA - y.cellA);

@@ -72,6 +72,7 @@ export function matchesFromDense(
     similarity: m.similarity,
     distinctivenessA: m.distinctivenessA,
     distinctivenessB: m.distinctivenessB,
+    ratio: m.ratio,
     cellA: m.cellA,
     cellB: m.cellB,
   }));

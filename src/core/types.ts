@@ -74,6 +74,8 @@ export interface Match {
   similarity: number;
   distinctivenessA: number;
   distinctivenessB: number;
+  /** The ratio test's value: descriptor distance over the runner-up's, the worse direction (0–1). */
+  ratio: number;
   /** row-major cell indices (i * gridWidth + j) into each image's grid. */
   cellA: number;
   cellB: number;
@@ -96,6 +98,12 @@ export interface MatchOptions {
    * cell centre); default true.
    */
   subpixel?: boolean;
+  /**
+   * Lowe's ratio test, as SIFT matching uses it: a match is kept when its descriptor distance is
+   * at most this fraction of the distance to the runner-up, the best cell outside the 5 x 5 cells
+   * around the match, in both directions. 1 keeps every mutual match (see DEFAULT_MATCH_OPTIONS).
+   */
+  maxRatio?: number;
 }
 
 export const DEFAULT_MATCH_OPTIONS: MatchOptions = {
@@ -104,6 +112,7 @@ export const DEFAULT_MATCH_OPTIONS: MatchOptions = {
   minDistinctiveness: 0,
   mutualCheck: 'grid',
   subpixel: true,
+  maxRatio: 0.85,
 };
 
 /** Wall-clock milliseconds of each step of a pair. */

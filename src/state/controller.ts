@@ -202,11 +202,11 @@ export function maybeRun(force = false): void {
   if (!a || !b || a.status !== 'ready' || b.status !== 'ready' || s.model.status !== 'ready') return;
   const longSide = s.longSide ?? s.model.info?.inputSize.longSide ?? DEFAULT_LONG_SIDE;
   const same =
-    s.run.imageA === a.id && s.run.imageB === b.id && s.run.conditioning === s.conditioning && s.run.search === s.search && s.run.longSide === longSide;
+    s.run.imageA === a.id && s.run.imageB === b.id && s.run.conditioning === s.conditioning && s.run.search === s.search && s.run.maxRatio === s.maxRatio && s.run.longSide === longSide;
   if (same && !force && s.run.status !== 'idle') return;
   const runId = s.run.runId + 1;
   useCoam.setState({
-    run: { status: 'running', runId, imageA: a.id, imageB: b.id, conditioning: s.conditioning, search: s.search, longSide },
+    run: { status: 'running', runId, imageA: a.id, imageB: b.id, conditioning: s.conditioning, search: s.search, maxRatio: s.maxRatio, longSide },
     progress: { stage: 'preprocess', fraction: 0 },
     inferenceRuns: s.inferenceRuns + 1,
   });
@@ -218,6 +218,7 @@ export function maybeRun(force = false): void {
     longSide,
     conditioning: s.conditioning,
     search: s.search,
+    maxRatio: s.maxRatio,
   });
 }
 
@@ -319,6 +320,12 @@ export function setSearch(search: CoamState['search']): void {
   maybeRun();
 }
 
+/** The ratio test's threshold (1: off). Re-matches (the network runs again). */
+export function setMaxRatio(maxRatio: number): void {
+  useCoam.setState({ maxRatio });
+  maybeRun();
+}
+
 /** The network's input size (long side, pixels); null: the model sidecar's. Re-runs. */
 export function setLongSide(longSide: number | null): void {
   useCoam.setState({ longSide });
@@ -408,6 +415,7 @@ export function start(url: UrlSettings): void {
     ransac: url.ransac ?? s.ransac,
     conditioning: url.conditioning ?? s.conditioning,
     search: url.search ?? s.search,
+    maxRatio: url.ratio ?? s.maxRatio,
     longSide: url.longSide ?? null,
     embed: url.embed,
     presentation: url.present,

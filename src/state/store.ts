@@ -4,6 +4,7 @@
  * `derived.ts`. Side effects (the worker, fetching, decoding) live in `controller.ts`.
  */
 import { create } from 'zustand';
+import { DEFAULT_MATCH_OPTIONS } from '../core/types';
 import type { ModelInfo, PairResult, Point } from '../core/types';
 import type { SearchMode } from '../core/views';
 import type { BackendName, Conditioning, GeometryKind, Slot } from '../worker/protocol';
@@ -53,6 +54,7 @@ export interface RunState {
   imageB?: string;
   conditioning?: Conditioning;
   search?: SearchMode;
+  maxRatio?: number;
   longSide?: number;
   /** The result shown is the upright view's, while the search tries the others. */
   interim?: boolean;
@@ -108,6 +110,8 @@ export interface CoamState {
   conditioning: Conditioning;
   /** Test-time views (core/views.ts): 'auto' tries B turned and rescaled when the upright matches fail. */
   search: SearchMode;
+  /** The ratio test's threshold (core MatchOptions.maxRatio; 1 keeps every mutual match). */
+  maxRatio: number;
   /** Opacity of the homography-warped A drawn over B, 0..1 (0 hides it). */
   blend: number;
   longSide: number | null;
@@ -137,6 +141,7 @@ export const initialState = (): CoamState => ({
   ransac: 'off',
   conditioning: 'pair',
   search: 'auto',
+  maxRatio: DEFAULT_MATCH_OPTIONS.maxRatio ?? 1,
   blend: 0,
   longSide: null,
   embed: false,

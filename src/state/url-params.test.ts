@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildShareUrl, iframeSnippet, parseUrlSettings, resolveSource } from './url-params';
+import { DEFAULT_MATCH_OPTIONS } from '../core/types';
 
 const BASE = 'https://example.org/talk/coam/index.html';
 
@@ -55,5 +56,19 @@ describe('URL parameters', () => {
     expect(new URL(auto).searchParams.has('search')).toBe(false);
     expect(parseUrlSettings('?search=off', BASE).search).toBe('off');
     expect(parseUrlSettings('?search=sideways', BASE).search).toBeUndefined();
+  });
+
+  it('carries the ratio test threshold, leaving the default out and refusing values outside (0, 1]', () => {
+    const strict = buildShareUrl(BASE, { k: 10, layout: 'auto', heatmap: 'off', ransac: 'off', ratio: 0.7 });
+    expect(parseUrlSettings(new URL(strict).search, BASE).ratio).toBe(0.7);
+    const off = buildShareUrl(BASE, { k: 10, layout: 'auto', heatmap: 'off', ransac: 'off', ratio: 1 });
+    expect(parseUrlSettings(new URL(off).search, BASE).ratio).toBe(1);
+    const dflt = buildShareUrl(BASE, { k: 10, layout: 'auto', heatmap: 'off', ransac: 'off', ratio: DEFAULT_MATCH_OPTIONS.maxRatio });
+    expect(new URL(dflt).searchParams.has('ratio')).toBe(false);
+    for (const bad of ['0', '1.2', '-1', 'abc', '']) {
+      const parsed = parseUrlSettings(`?ratio=${bad}`, BASE);
+      expect(parsed.ratio, bad).toBeUndefined();
+      expect(parsed.warnings.join(' ')).toMatch(/ratio/);
+    }
   });
 });

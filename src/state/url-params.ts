@@ -7,6 +7,7 @@ import { SAMPLE_IMAGES, SAMPLE_PAIRS, sampleUrl } from './samples';
 import type { Layout, HeatmapMode, RansacMode } from './store';
 import type { BackendName, Conditioning } from '../worker/protocol';
 import { SEARCH_MODES, type SearchMode } from '../core/views';
+import { DEFAULT_MATCH_OPTIONS } from '../core/types';
 
 export interface ImageRef {
   /** What the user sees as the image's name. */
@@ -25,6 +26,8 @@ export interface UrlSettings {
   ransac?: RansacMode;
   conditioning?: Conditioning;
   search?: SearchMode;
+  /** The ratio test's threshold (MatchOptions.maxRatio), in (0, 1]. */
+  ratio?: number;
   embed: boolean;
   present: boolean;
   model?: ImageRef;
@@ -103,6 +106,12 @@ export function parseUrlSettings(search: string, base?: string): UrlSettings {
   if (ransac === '0' || ransac === 'false') out.ransac = 'off';
   out.conditioning = oneOf(p.get('conditioning'), ['pair', 'self'] as const);
   out.search = oneOf(p.get('search'), SEARCH_MODES);
+  const ratio = p.get('ratio');
+  if (ratio !== null) {
+    const n = Number(ratio);
+    if (ratio.trim() !== '' && n > 0 && n <= 1) out.ratio = n;
+    else warnings.push('Parameter "ratio" must be a number above 0 and at most 1; ignored.');
+  }
   out.backend = oneOf(p.get('backend'), ['webgpu', 'wasm'] as const);
   const ls = p.get('longSide');
   if (ls !== null) {
@@ -134,6 +143,7 @@ export function buildShareUrl(
     embed?: boolean;
     conditioning?: Conditioning;
     search?: SearchMode;
+    ratio?: number;
     longSide?: number | null;
   },
 ): string {
@@ -148,6 +158,7 @@ export function buildShareUrl(
   url.searchParams.set('ransac', s.ransac);
   if (s.conditioning && s.conditioning !== 'pair') url.searchParams.set('conditioning', s.conditioning);
   if (s.search && s.search !== 'auto') url.searchParams.set('search', s.search);
+  if (s.ratio !== undefined && s.ratio !== DEFAULT_MATCH_OPTIONS.maxRatio) url.searchParams.set('ratio', String(s.ratio));
   if (s.longSide) url.searchParams.set('longSide', String(s.longSide));
   if (s.embed) url.searchParams.set('embed', '1');
   return url.href;

@@ -1,13 +1,17 @@
-/** Settings and actions: Top-K, layout, heatmap, RANSAC, conditioning, model, exports, embedding. */
+/** Settings and actions: Top-K, layout, heatmap, RANSAC, conditioning, ratio test, model, exports, embedding. */
 import { useState } from 'react';
 import { useCoam } from '../state/store';
 import { totalCount } from '../state/derived';
 import { setBlend, setHeatmap, setK, setLayout, setPresentation, setRansac } from '../state/actions';
-import { loadModelFiles, rerun, setConditioning, setLongSide, setSearch } from '../state/controller';
+import { loadModelFiles, rerun, setConditioning, setLongSide, setMaxRatio, setSearch } from '../state/controller';
 import { exportCsv, exportJson, exportPng, exportSvg } from '../state/exports';
 import { buildShareUrl, iframeSnippet } from '../state/url-params';
 import type { HeatmapMode, Layout, RansacMode } from '../state/store';
 import type { SearchMode } from '../core/views';
+import { DEFAULT_MATCH_OPTIONS } from '../core/types';
+
+/** The ratio test's thresholds on offer (1: off); a URL may set another. */
+const RATIO_CHOICES = [1, 0.95, 0.9, 0.85, 0.8, 0.7];
 
 export function TopK() {
   const k = useCoam((s) => s.k);
@@ -62,6 +66,7 @@ export function Controls() {
   const hasResult = useCoam((s) => !!s.result);
   const running = useCoam((s) => s.run.status === 'running');
   const longSide = useCoam((s) => s.longSide);
+  const maxRatio = useCoam((s) => s.maxRatio);
   const modelLongSide = useCoam((s) => s.model.info?.inputSize.longSide);
   const [copied, setCopied] = useState<string | null>(null);
 
@@ -76,6 +81,7 @@ export function Controls() {
       ransac: s.ransac,
       conditioning: s.conditioning,
       search: s.search,
+      ratio: s.maxRatio,
       longSide: s.longSide,
       embed: true,
     });
@@ -112,6 +118,16 @@ export function Controls() {
         onChange={setSearch}
         title="When the upright matches do not fit one homography, also try B turned by 90°, 180° and 270° and either image at half size, and keep the view whose matches fit best."
         options={[['auto', 'when matching fails'], ['always', 'always try'], ['off', 'off']]}
+      />
+      <Select<string>
+        label="Ratio test"
+        value={String(maxRatio)}
+        onChange={(v) => setMaxRatio(Number(v))}
+        title="Keep a match only when its descriptor distance is at most this fraction of the distance to the best other place in the other image (Lowe's ratio test, both ways); off keeps every mutual nearest neighbour. Re-runs."
+        options={[
+          ...RATIO_CHOICES.map((v): [string, string] => [String(v), v === 1 ? 'off' : `${v}${v === DEFAULT_MATCH_OPTIONS.maxRatio ? ' (default)' : ''}`]),
+          ...(!RATIO_CHOICES.includes(maxRatio) ? [[String(maxRatio), String(maxRatio)] as [string, string]] : []),
+        ]}
       />
       <Select<string>
         label="Network input"

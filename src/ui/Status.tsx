@@ -152,7 +152,7 @@ export function InspectInfo() {
     const head = `${s.inspect.pinned ? 'Pinned' : 'Inspecting'} ${insp.slot} (${x}, ${y}): most similar in ${other} ${insp.best.similarity.toFixed(2)}`;
     if (insp.matchIndex < 0) return `${head}; no match among those shown`;
     const m = s.result.matches[insp.matchIndex];
-    return `${head}; match #${insp.matchIndex + 1}, score ${m.score.toPrecision(3)}`;
+    return `${head}; match #${insp.matchIndex + 1}, score ${m.score.toPrecision(3)}, ratio ${m.ratio.toFixed(2)}`;
   });
   if (!text) return null;
   return (

@@ -312,6 +312,7 @@ async function handle(msg: ToWorker): Promise<void> {
           longSide: msg.longSide,
           conditioning: msg.conditioning,
           search: msg.search,
+          match: { maxRatio: msg.maxRatio },
           onUpright: (upright: PairResult) => {
             // The search may still keep these outputs, so send copies, made here and transferred:
             // the page then does not deserialise megabytes on its main thread.

@@ -41,6 +41,8 @@ export type ToWorker =
       longSide: number;
       conditioning: Conditioning;
       search: SearchMode;
+      /** The ratio test's threshold (MatchOptions.maxRatio). */
+      maxRatio: number;
     }
   | { type: 'geometry'; requestId: number; kind: GeometryKind; src: Point[]; dst: Point[] }
   /** Test hook: run one synthetic pair on a given backend, return the raw dense outputs. */
