@@ -527,6 +527,9 @@ export interface Exclusion {
 /** Window of cells around the best match that the ratio test's runner-up must lie outside. */
 export const RATIO_EXCLUSION_RADIUS = 2;
 
+/** The ratio test's window on one image's grid. */
+const ratioWindow = (dense: DenseOutput): Exclusion => ({ gridWidth: dense.gridWidth, radius: RATIO_EXCLUSION_RADIUS });
+
 /** Grid rows and columns of a list of cells (for the ratio test's window). */
 function cellCoordinates(cells: Int32Array, gridWidth: number): { row: Int32Array; col: Int32Array } {
   const row = new Int32Array(cells.length);
@@ -646,8 +649,6 @@ export function mutualNearestGrid(denseA: DenseOutput, candA: Int32Array, denseB
   const cellsB = denseB.gridWidth * denseB.gridHeight;
   const allA = Int32Array.from({ length: cellsA }, (_, k) => k);
   const allB = Int32Array.from({ length: cellsB }, (_, k) => k);
-  const exclA: Exclusion = { gridWidth: denseA.gridWidth, radius: RATIO_EXCLUSION_RADIUS };
-  const exclB: Exclusion = { gridWidth: denseB.gridWidth, radius: RATIO_EXCLUSION_RADIUS };
   // Nearest neighbour over the whole other grid, and the runner-up outside its window, memoised
   // per cell (both directions).
   const nnOfA = new Map<number, number>();
@@ -660,8 +661,8 @@ export function mutualNearestGrid(denseA: DenseOutput, candA: Int32Array, denseB
     const todo = Int32Array.from(new Set(cells.filter((c) => !memo.has(c))));
     if (todo.length === 0) return;
     const r = fromA
-      ? nearestNeighbours(denseA.descriptors, todo, cellsA, denseB.descriptors, allB, cellsB, dim, exclB)
-      : nearestNeighbours(denseB.descriptors, todo, cellsB, denseA.descriptors, allA, cellsA, dim, exclA);
+      ? nearestNeighbours(denseA.descriptors, todo, cellsA, denseB.descriptors, allB, cellsB, dim, ratioWindow(denseB))
+      : nearestNeighbours(denseB.descriptors, todo, cellsB, denseA.descriptors, allA, cellsA, dim, ratioWindow(denseA));
     todo.forEach((c, k) => {
       memo.set(c, r.cell[k]);
       (fromA ? secondOfA : secondOfB).set(c, r.second[k]);
@@ -709,12 +710,10 @@ function mutualAmongCandidates(denseA: DenseOutput, candA: Int32Array, denseB: D
   const cellsA = denseA.gridWidth * denseA.gridHeight;
   const cellsB = denseB.gridWidth * denseB.gridHeight;
   const mnn = mutualNearest(denseA.descriptors, candA, cellsA, denseB.descriptors, candB, cellsB, dim);
-  const exclA: Exclusion = { gridWidth: denseA.gridWidth, radius: RATIO_EXCLUSION_RADIUS };
-  const exclB: Exclusion = { gridWidth: denseB.gridWidth, radius: RATIO_EXCLUSION_RADIUS };
   return {
     ...mnn,
-    secondA: nearestNeighbours(denseA.descriptors, mnn.a, cellsA, denseB.descriptors, candB, cellsB, dim, exclB).second,
-    secondB: nearestNeighbours(denseB.descriptors, mnn.b, cellsB, denseA.descriptors, candA, cellsA, dim, exclA).second,
+    secondA: nearestNeighbours(denseA.descriptors, mnn.a, cellsA, denseB.descriptors, candB, cellsB, dim, ratioWindow(denseB)).second,
+    secondB: nearestNeighbours(denseB.descriptors, mnn.b, cellsB, denseA.descriptors, candA, cellsA, dim, ratioWindow(denseA)).second,
   };
 }
 
