@@ -132,6 +132,8 @@ function onWorkerMessage(msg: FromWorker): void {
         imageA: s.run.imageA!,
         imageB: s.run.imageB!,
         longSide: s.run.longSide!,
+        search: s.run.search!,
+        maxRatio: s.run.maxRatio!,
         conditioning: s.run.conditioning!,
         matches: msg.result.matches.length,
         inliers: [],

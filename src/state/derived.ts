@@ -128,7 +128,8 @@ export function scoreRange(result: PairResult | null): [number, number] | null {
 export function conditioningComparison(s: Pick<CoamState, 'summaries' | 'images' | 'run' | 'k' | 'result' | 'ransac'>) {
   const a = s.images.A?.id;
   const b = s.images.B?.id;
-  const same = (x: CoamState['summaries'][number]) => x.imageA === a && x.imageB === b && x.longSide === s.run.longSide;
+  const same = (x: CoamState['summaries'][number]) =>
+    x.imageA === a && x.imageB === b && x.longSide === s.run.longSide && x.search === s.run.search && x.maxRatio === s.run.maxRatio;
   const pair = s.summaries.find((x) => x.conditioning === 'pair' && same(x));
   const self = s.summaries.find((x) => x.conditioning === 'self' && same(x));
   if (!pair || !self) return null;

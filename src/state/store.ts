@@ -83,6 +83,9 @@ export interface RunSummary {
   imageA: string;
   imageB: string;
   longSide: number;
+  /** The matcher's settings of the run: only runs with the same ones are compared. */
+  search: SearchMode;
+  maxRatio: number;
   conditioning: Conditioning;
   matches: number;
   /** Inliers per geometry kind and K, as they were measured on this run. */
