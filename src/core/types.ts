@@ -106,7 +106,7 @@ export interface MatchOptions {
   maxRatio?: number;
 }
 
-export const DEFAULT_MATCH_OPTIONS: MatchOptions = {
+export const DEFAULT_MATCH_OPTIONS: Required<MatchOptions> = {
   maxCandidates: 512,
   nmsRadius: 1,
   minDistinctiveness: 0,

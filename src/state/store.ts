@@ -144,7 +144,7 @@ export const initialState = (): CoamState => ({
   ransac: 'off',
   conditioning: 'pair',
   search: 'auto',
-  maxRatio: DEFAULT_MATCH_OPTIONS.maxRatio ?? 1,
+  maxRatio: DEFAULT_MATCH_OPTIONS.maxRatio,
   blend: 0,
   longSide: null,
   embed: false,
