@@ -8,12 +8,14 @@ Steps (each prints what it runs):
   1. export.py: models/coam.onnx, the encoder/decoder split, coam.json, coam.pt, fixtures
   2. `npx coam eval <val>`                     the model, conditioned on the other image, with the
                                                default test-time search (B turned / rescaled when
-                                               the upright matches fail a homography check)
+                                               the upright matches fail a homography check, finer
+                                               views when the photos are larger than 640 px)
   3. `npx coam eval <val> --search off`        the upright view alone: what the network does
   4. `npx coam eval <val> --search off --self-condition`   the conditioning ablation (vs 3)
   4b. `npx coam eval <val> --ratio 1`         the ratio test ablation (vs 2): every mutual nearest
                                                neighbour, the paper's matching as written
-  5. SIFT (baselines/sift_matches.py) scored by `npx coam eval --matches`, the same harness
+  5. SIFT (baselines/sift_matches.py) scored by `npx coam eval --matches`, the same harness; at
+     the long side 640 that the targets name, and at 1024, the fine views' largest size
   6. the ranking study: step 2's saved matches and SIFT's re-scored on their best RANKED_K only
      (`--matches … --top-k K`, no network run): how precise the head of each sorted list is
   7. the summaries go into the sidecar's `metrics` (export.py --metrics)
@@ -93,6 +95,11 @@ def main(argv=None) -> int:
          "--json", r("eval-noratio.json")], r("eval-noratio.txt"))
     run([py, os.path.join(HERE, "baselines", "sift_matches.py"), val, sift_dir], r("sift.txt"))
     run(["npx", "coam", "eval", val, "--matches", sift_dir, "--json", r("eval-sift.json")], r("eval-sift.txt"))
+    sift1024_dir = r("sift1024-matches")
+    run([py, os.path.join(HERE, "baselines", "sift_matches.py"), val, sift1024_dir, "--long-side", "1024"],
+        r("sift1024.txt"))
+    run(["npx", "coam", "eval", val, "--matches", sift1024_dir, "--json", r("eval-sift1024.json")],
+        r("eval-sift1024.txt"))
     ranked, studies = {}, []
     for k in RANKED_K:
         ranked[str(k)] = {}
@@ -113,12 +120,14 @@ def main(argv=None) -> int:
         "coamSelfConditionedUpright": summary(r("eval-self.json")),
         "coamNoRatioTest": summary(r("eval-noratio.json")),
         "siftSameHarness": summary(r("eval-sift.json")),
+        "siftLongSide1024": summary(r("eval-sift1024.json")),
         "rankedTopK": ranked,
     }
     with open(r("metrics.json"), "w") as f:
         json.dump(metrics, f, indent=1)
     run([py, os.path.join(HERE, "export.py"), "--checkpoint", args.checkpoint, "--metrics", r("metrics.json")])
-    for name in ["eval-pair.txt", "eval-upright.txt", "eval-self.txt", "eval-noratio.txt", "eval-sift.txt", *studies]:
+    for name in ["eval-pair.txt", "eval-upright.txt", "eval-self.txt", "eval-noratio.txt", "eval-sift.txt",
+                 "eval-sift1024.txt", *studies]:
         print(f"\n== {name}")
         with open(r(name)) as f:
             print(f.read().rstrip())

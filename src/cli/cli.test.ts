@@ -135,7 +135,7 @@ describe('coam match', () => {
     const code = await main(['match', a, b, '--model', TINY_MODEL, '--top-k', '20', '--long-side', '64', '--json', json, '--svg', svg, '--csv', csv], io);
     expect(io.stderr.join('\n')).toBe('');
     expect(code).toBe(0);
-    expect(io.stdout[0]).toMatch(/^\d+ matches \(of \d+ mutual nearest neighbours passing the ratio test\) \| fed 64×48 and 64×48 .* on wasm .* total \d+ ms$/);
+    expect(io.stdout[0]).toMatch(/^\d+ matches \(of \d+ mutual nearest neighbours passing the ratio test\) \| fed \d+×\d+ and \d+×\d+ .* on wasm .* total \d+ ms$/);
     const file = JSON.parse(readFileSync(json, 'utf8')) as MatchesFile;
     expect(file.imageA).toEqual({ path: a, width: W, height: HT });
     expect(file.model?.name).toBe('tiny-coam-test');
@@ -150,13 +150,13 @@ describe('coam match', () => {
     expect(readFileSync(csv, 'utf8').trim().split('\n').length).toBe(file.matches.length + 1);
   });
 
-  it("--search: 'always' tries the 12 views and says which it kept; a bad mode is a usage error", async () => {
+  it("--search: 'always' tries the 12 coarse and 5 fine views and says which it kept; a bad mode is a usage error", async () => {
     const io = capture();
     const a = join(data, 'homography', 'synth', '1.png');
     const b = join(data, 'homography', 'synth', '2.png');
     expect(await main(['match', a, b, '--model', TINY_MODEL, '--long-side', '64', '--search', 'always'], io), io.stderr.join('\n')).toBe(0);
     expect(io.stdout[0]).toMatch(/search \d+ ms/);
-    expect(io.stdout[1]).toMatch(/^search: .*tried 12 views, kept /);
+    expect(io.stdout[1]).toMatch(/^search: tried 17 views, kept /);
     const off = capture();
     expect(await main(['match', a, b, '--model', TINY_MODEL, '--long-side', '64', '--search', 'off'], off)).toBe(0);
     expect(off.stdout.join('\n')).not.toMatch(/search/);
@@ -191,7 +191,7 @@ describe('coam eval', () => {
     expect(text).toMatch(/pose \(1 pairs\)/);
     expect(text).toMatch(/AUC@5° +AUC@10° +AUC@20°/);
     expect(text).toMatch(/model time per pair \(A\|B \+ B\|A, upright view, wasm\): median \d+ ms over 4 pairs/);
-    expect(text).toMatch(/search \(auto\): \d of 4 pairs tried the other views/);
+    expect(text).toMatch(/search \(auto\): \d of 4 pairs tried other views/);
     const rep = JSON.parse(readFileSync(report, 'utf8'));
     expect(rep.source).toMatchObject({ kind: 'model', search: 'auto' });
     expect(rep.search.searched).toBe(rep.groups.homography.pairs.concat(rep.groups.epipolar.pairs, rep.groups.pose.pairs).filter((p: { view?: unknown }) => p.view).length);

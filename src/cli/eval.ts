@@ -337,7 +337,7 @@ export async function evaluate(dataDirArg: string, opts: EvalOptions, io: Io): P
           if (result.view && result.view.tried > 1) {
             view = result.view;
             searchTimes.push(result.timings.searchMs ?? 0);
-            if (viewChanges(view).length > 0) searchChanged++;
+            if (viewChanges(view, view.longSide).length > 0) searchChanged++;
           }
           pairMs = performance.now() - t0;
           modelMs = (result.timings.encodeMs ?? 0) + result.timings.passABMs + result.timings.passBAMs;
@@ -405,7 +405,7 @@ export async function evaluate(dataDirArg: string, opts: EvalOptions, io: Io): P
     if (search !== 'off') {
       report.search = { searched: searchTimes.length, changed: searchChanged, medianSearchMs: median(searchTimes) };
       io.out(
-        `search (${search}): ${searchTimes.length} of ${modelTimes.length} pairs tried the other views` +
+        `search (${search}): ${searchTimes.length} of ${modelTimes.length} pairs tried other views` +
           (searchTimes.length ? ` (median ${cell(report.search.medianSearchMs, 0)} ms more), ${searchChanged} kept one` : ''),
       );
     }

@@ -26,7 +26,7 @@ export const MATCH_OPTIONS = {
 
 /** One line on the test-time search: what it tried and which view it kept. */
 export function describeSearch(view: ViewChoice): string {
-  return `search: the upright matches failed the homography check; tried ${view.tried} views, ${describeKeptView(view)} (${view.inliers} of the top matches fit one homography)`;
+  return `search: tried ${view.tried} views, ${describeKeptView(view)} (${view.inliers} of the top matches fit one homography)`;
 }
 
 export function writeOut(path: string, content: string | Uint8Array): void {

@@ -116,30 +116,34 @@ describe('matchPair end to end (tiny model, onnxruntime-web wasm)', () => {
     expect(csv.length).toBe(4);
     expect(csv[1].split(',').length).toBe(8);
   });
-  it("search: the view that undoes B's turn wins, and 'off' keeps the upright one", async () => {
-    // Random weights know nothing of rotation: only the view that turns B back onto A matches.
+  it("search: the view that undoes B's turn wins, the fine views follow at its turn, and 'off' keeps the upright one", async () => {
+    // Random weights know nothing of rotation: only the views that turn B back onto A match.
     const a = texture(96, 96, 5);
     const b = turnRaster(a, 1); // A's (x, y) is B's (95 - y, x)
     const correct = (ms: Match[]) => ms.filter((m) => Math.hypot(m.xyB[0] - (95 - m.xyA[1]), m.xyB[1] - m.xyA[0]) < 2).length;
+    // 12 coarse views, then 5 fine ones (a long side of 1.6 x 96 = 154) at the kept turn.
     const found = await matchPair(model, a, b, { longSide: 96, search: 'always', match: { subpixel: false } });
-    expect(found.view).toMatchObject({ quarterTurns: 3, longSideA: 96, longSideB: 96, tried: 12 });
+    expect(found.view).toMatchObject({ quarterTurns: 3, longSide: 96, tried: 12 + 5 });
     expect(correct(found.matches)).toBeGreaterThan(0.8 * found.matches.length);
+    // Whichever size is kept, the outputs and geometry describe the photos as given.
+    expect([found.preparedB.originalWidth, found.preparedB.originalHeight]).toEqual([96, 96]);
+    expect(found.denseB.gridWidth * found.denseB.stride).toBe(found.preparedB.width);
     const upright = await matchPair(model, a, b, { longSide: 96, search: 'off', match: { subpixel: false } });
     expect(upright.view).toMatchObject({ quarterTurns: 0, tried: 1 });
     expect(correct(upright.matches)).toBeLessThan(0.2 * upright.matches.length);
     const interim: PairResult[] = [];
     const auto = await matchPair(model, a, b, { longSide: 96, search: 'auto', match: { subpixel: false }, onUpright: (r) => interim.push(r) });
-    expect(auto.view).toMatchObject({ quarterTurns: 3, tried: 12 });
+    expect(auto.view).toMatchObject({ quarterTurns: 3, tried: 12 + 5 });
     // Before searching, the upright view's result is handed out once: the same as 'off' gives.
     expect(interim).toHaveLength(1);
     expect(interim[0].view).toMatchObject({ quarterTurns: 0, tried: 1 });
     expect(interim[0].matches.map((m) => [m.cellA, m.cellB])).toEqual(upright.matches.map((m) => [m.cellA, m.cellB]));
     expect(interim[0].timings.searchMs).toBeUndefined();
-    // An identical pair passes the check, so 'auto' tries nothing else.
+    // An identical pair passes the check, so 'auto' skips the coarse views and runs only the fine ones.
     const same = await matchPair(model, a, a, { longSide: 96, search: 'auto', onUpright: (r) => interim.push(r) });
-    expect(interim).toHaveLength(1);
-    expect(same.view).toMatchObject({ quarterTurns: 0, tried: 1 });
-    expect(same.timings.searchMs).toBeUndefined();
+    expect(interim).toHaveLength(2);
+    expect(same.view).toMatchObject({ quarterTurns: 0, tried: 1 + 5 });
+    expect(same.timings.searchMs).toBeGreaterThan(0);
   });
 });
 
@@ -233,7 +237,8 @@ describe('matchPair on the committed model: split graphs (each image encoded onc
     const correct = (ms: Match[]) => ms.slice(0, 100).filter((m) => Math.hypot(m.xyB[0] - (359 - m.xyA[1]), m.xyB[1] - m.xyA[0]) < 8).length;
     const stages: string[] = [];
     const found = await matchPair(split, a, b, { longSide: 320, search: 'always', onProgress: (st) => stages.push(st) });
-    expect(found.view!.tried).toBe(12);
+    // 12 coarse views, then 5 fine ones.
+    expect(found.view!.tried).toBe(12 + 5);
     expect(stages).toContain('search');
     expect(found.timings.searchMs).toBeGreaterThan(0);
     expect(correct(found.matches)).toBeGreaterThan(80);
@@ -241,9 +246,9 @@ describe('matchPair on the committed model: split graphs (each image encoded onc
     expect([found.denseB.gridWidth, found.denseB.gridHeight]).toEqual([found.preparedB.width / 4, found.preparedB.height / 4]);
     const again = matchesFromDense(found.denseA, found.denseB, found.preparedA, found.preparedB);
     expect(again.map((m) => [m.cellA, m.cellB])).toEqual(found.matches.map((m) => [m.cellA, m.cellB]));
-    // An easy pair passes the check: 'auto' keeps the upright view without trying the others.
+    // An easy pair passes the check: 'auto' skips the coarse views and tries only the fine ones.
     const easy = await matchPair(split, a, crop(photo, 120, 70, 480, 360), { longSide: 256, search: 'auto' });
-    expect(easy.view).toMatchObject({ quarterTurns: 0, tried: 1 });
+    expect(easy.view).toMatchObject({ quarterTurns: 0, tried: 1 + 5 });
     expect(easy.view!.inliers).toBeGreaterThan(50);
   });
 });

@@ -8,7 +8,7 @@
 import { fedToOriginal, prepareImage } from './image';
 import { cellCenterFed, descriptorAt, matchDense, refineSubcell } from './matching';
 import type { CoamModel, EncodedImage } from './model';
-import { needsSearch, searchViews, turnRaster, unturnDense, unturnGeometry, verifyMatches } from './views';
+import { fineViews, needsSearch, searchViews, turnRaster, unturnDense, unturnGeometry, verifyMatches } from './views';
 import type { QuarterTurns, SearchMode, View } from './views';
 import { DEFAULT_MATCH_OPTIONS } from './types';
 import type { DenseOutput, FedGeometry, Match, MatchesFile, MatchOptions, PairResult, Point, PreparedImage, RasterImage, Timings } from './types';
@@ -26,12 +26,13 @@ export interface MatchPairOptions {
   conditioning?: 'pair' | 'self';
   /**
    * Test-time views (views.ts): 'off' (the default here) feeds the images as given; 'auto' tries
-   * B turned and either image at half size when the upright matches fail the geometric check;
-   * 'always' tries every view. The CLI and the app default to 'auto'.
+   * B turned and either image at half size when the upright matches fail the geometric check, then
+   * finer views when the photos are larger than the fed size; 'always' tries every view. The CLI
+   * and the app default to 'auto'.
    */
   search?: SearchMode;
   /**
-   * Called with the upright view's result when the search is about to try the other views, so a
+   * Called with the upright view's result when the search is about to try other views, so a
    * caller can show those matches meanwhile. Not called when there is no search.
    */
   onUpright?: (result: PairResult) => void;
@@ -214,9 +215,10 @@ class ViewRunner {
 
 /**
  * Match one pair of decoded images. With `search` other than 'off', pairs whose upright matches
- * fail the geometric check (or every pair, 'always') are tried in the other views (views.ts) and
- * the best-verified view is kept. Timings are wall-clock (performance.now()); those of the
- * passes are the upright view's, and `searchMs` is the time spent on the other views.
+ * fail the geometric check (or every pair, 'always') are tried in the coarse views, photos larger
+ * than the fed size also in the fine views at the kept turn (views.ts), and the best-verified view
+ * is kept. Timings are wall-clock (performance.now()); those of the passes are the upright view's,
+ * and `searchMs` is the time spent on the other views.
  */
 export async function matchPair(
   model: CoamModel,
@@ -229,11 +231,11 @@ export async function matchPair(
   const mode = options.search ?? 'off';
   const runner = new ViewRunner(model, a, b, options.conditioning === 'self');
   try {
-    const views = searchViews(longSide);
+    const coarse = searchViews(longSide);
     // The upright view, with the pipeline's usual progress stages.
-    const first = await runner.run(views[0], progress);
+    const first = await runner.run(coarse[0], progress);
     progress('match', 0);
-    let best = { run: first, view: views[0], matches: matchesFromDense(first.denseA, first.denseB, first.geometryA, first.geometryB, options.match) };
+    let best = { run: first, view: coarse[0], matches: matchesFromDense(first.denseA, first.denseB, first.geometryA, first.geometryB, options.match) };
     const sizeA = { width: a.width, height: a.height };
     const sizeB = { width: b.width, height: b.height };
     // The geometric check counts as matching (a few ms: RANSAC on 200 matches).
@@ -241,12 +243,14 @@ export async function matchPair(
     progress('match', 1);
     const tMatch = performance.now();
     let tried = 1;
-    if (mode === 'always' || (mode === 'auto' && needsSearch(inliers, best.matches.length))) {
+    const coarseRest = mode === 'always' || (mode === 'auto' && needsSearch(inliers, best.matches.length)) ? coarse.slice(1) : [];
+    // The fine views' turn is the coarse search's pick, so they are listed once it is done.
+    const fineCount = mode === 'off' ? 0 : fineViews(longSide, 0).length;
+    const total = coarseRest.length + fineCount;
+    if (total > 0) {
       options.onUpright?.(resultOf(best, { ...firstTimings(first, tMatch), totalMs: tMatch - first.startedAt }, Math.max(0, inliers), 1));
-      for (let v = 1; v < views.length; v++) {
-        progress('search', v / views.length);
-        const view = views[v];
-        if (view.quarterTurns !== views[v - 1].quarterTurns) runner.forgetTurn(views[v - 1].quarterTurns);
+      const tryView = async (view: View) => {
+        progress('search', (tried - 1) / total);
         const run = await runner.run(view);
         const matches = matchesFromDense(run.denseA, run.denseB, run.geometryA, run.geometryB, options.match);
         const score = verifyMatches(matches, sizeA, sizeB);
@@ -255,7 +259,15 @@ export async function matchPair(
           inliers = score;
           best = { run, view, matches };
         }
+      };
+      let turn: QuarterTurns = 0;
+      for (const view of coarseRest) {
+        if (view.quarterTurns !== turn) runner.forgetTurn(turn);
+        turn = view.quarterTurns;
+        await tryView(view);
       }
+      if (best.view.quarterTurns !== turn) runner.forgetTurn(turn);
+      for (const view of fineViews(longSide, best.view.quarterTurns)) await tryView(view);
       progress('search', 1);
     }
     const tEnd = performance.now();
@@ -278,7 +290,7 @@ export async function matchPair(
       preparedB: kept.run.geometryB,
       timings,
       backend: model.backend,
-      view: { ...kept.view, inliers, tried },
+      view: { ...kept.view, longSide, inliers, tried },
     };
   }
 }

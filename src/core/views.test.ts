@@ -6,12 +6,15 @@ import type { DenseOutput, Point, RasterImage } from './types';
 import {
   AUTO_MIN_INLIER_SHARE,
   AUTO_MIN_INLIERS,
+  describeKeptView,
+  fineViews,
   needsSearch,
   searchViews,
   turnRaster,
   unturnDense,
   unturnGeometry,
   verifyMatches,
+  viewChanges,
   VERIFY_TOP,
   type QuarterTurns,
 } from './views';
@@ -53,6 +56,24 @@ describe('test-time views', () => {
     for (const k of [0, 1, 2, 3]) {
       expect(views.filter((v) => v.quarterTurns === k).map((v) => [v.longSideA, v.longSideB])).toEqual([[640, 640], [640, 320], [320, 640]]);
     }
+  });
+
+  it('lists the fine views at a turn: both at 1.6x, each alone, and a 4x zoom either way from there', () => {
+    const sides = (k: QuarterTurns, longSide: number) => fineViews(longSide, k).map((v) => [v.quarterTurns, v.longSideA, v.longSideB]);
+    expect(sides(2, 640)).toEqual([[2, 1024, 1024], [2, 1024, 640], [2, 640, 1024], [2, 256, 1024], [2, 1024, 256]]);
+    expect(sides(0, 320)).toEqual([[0, 512, 512], [0, 512, 320], [0, 320, 512], [0, 128, 512], [0, 512, 128]]);
+    // None repeats a coarse view.
+    const coarse = new Set(searchViews(640).map((v) => `${v.quarterTurns}:${v.longSideA}:${v.longSideB}`));
+    for (const k of [0, 1, 2, 3] as const) for (const v of fineViews(640, k)) expect(coarse.has(`${v.quarterTurns}:${v.longSideA}:${v.longSideB}`)).toBe(false);
+  });
+
+  it('describes a view by what it changes from the upright one', () => {
+    expect(viewChanges({ quarterTurns: 0, longSideA: 640, longSideB: 640 }, 640)).toEqual([]);
+    expect(viewChanges({ quarterTurns: 1, longSideA: 640, longSideB: 320 }, 640)).toEqual(['B turned 90°', 'B at 320 px']);
+    expect(viewChanges({ quarterTurns: 0, longSideA: 1024, longSideB: 1024 }, 640)).toEqual(['both at 1024 px']);
+    expect(viewChanges({ quarterTurns: 3, longSideA: 256, longSideB: 1024 }, 640)).toEqual(['B turned 270°', 'A at 256 px', 'B at 1024 px']);
+    expect(describeKeptView({ quarterTurns: 0, longSideA: 640, longSideB: 640, longSide: 640, inliers: 30, tried: 6 })).toBe('kept the upright view');
+    expect(describeKeptView({ quarterTurns: 0, longSideA: 1024, longSideB: 640, longSide: 640, inliers: 30, tried: 6 })).toBe('kept A at 1024 px');
   });
 
   it('turns rasters clockwise', () => {

@@ -1,9 +1,12 @@
 /**
- * Test-time views: the network is not rotation-invariant and sees scale changes only within what
- * training showed it, so a pair whose upright matches do not hold together geometrically is tried
- * again with B turned by quarter turns and with either image at half size. The view whose matches
- * best fit one homography wins, and its outputs are turned back into B's own frame, so everything
- * downstream (re-matching, heat maps, inspection) sees ordinary dense outputs of the upright image.
+ * Test-time views: the network is not rotation-invariant, sees scale changes only within what
+ * training showed it, and describes a photo only as finely as its fed size allows. So a pair whose
+ * upright matches do not hold together geometrically is tried again with B turned by quarter turns
+ * and with either image at half size (the coarse views), and every pair is then tried finer: both
+ * images at 1.6 times the long side, each alone, and a 4x zoom either way from there (the fine
+ * views, at the kept turn). The view whose matches best fit one
+ * homography wins, and its outputs are turned back into B's own frame, so everything downstream
+ * (re-matching, heat maps, inspection) sees ordinary dense outputs of the upright image.
  *
  * Pure maths on plain data (no model, no DOM); the pipeline runs the views.
  */
@@ -12,8 +15,9 @@ import { applyOrientation } from './image';
 import type { DenseOutput, FedGeometry, Match, Point, RasterImage } from './types';
 
 /**
- * 'off': the images as given. 'auto': try the other views only when the upright matches fail the
- * geometric check (`needsSearch`). 'always': try every view.
+ * 'off': the images as given. 'auto': the coarse views only when the upright matches fail the
+ * geometric check (`needsSearch`), then the fine views (`fineViews`). 'always': every coarse
+ * view, then the fine ones.
  */
 export type SearchMode = 'off' | 'auto' | 'always';
 export const SEARCH_MODES: readonly SearchMode[] = ['off', 'auto', 'always'];
@@ -29,6 +33,8 @@ export interface View {
 
 /** What the search tried and kept; part of a PairResult. */
 export interface ViewChoice extends View {
+  /** The long side the search started from (the upright view's). */
+  longSide: number;
   /** Of the kept view's top VERIFY_TOP matches, how many fit one homography (VERIFY_PX). */
   inliers: number;
   /** Views run, the upright one included (1 when the search was off or not needed). */
@@ -49,18 +55,22 @@ export const VERIFY_PX = 6;
 export const AUTO_MIN_INLIER_SHARE = 0.12;
 export const AUTO_MIN_INLIERS = 12;
 
-/** What a view changes from the upright one, in words ('B turned 90°', 'A at half size'); empty for the upright view. */
-export function viewChanges(view: View): string[] {
+/**
+ * What a view changes from the upright one at `longSide`, in words: 'B turned 90°',
+ * 'A at 320 px', 'both at 1024 px'; empty for the upright view.
+ */
+export function viewChanges(view: View, longSide: number): string[] {
   const parts: string[] = [];
   if (view.quarterTurns) parts.push(`B turned ${view.quarterTurns * 90}°`);
-  if (view.longSideB < view.longSideA) parts.push('B at half size');
-  if (view.longSideA < view.longSideB) parts.push('A at half size');
+  const { longSideA: a, longSideB: b } = view;
+  if (a === b && a !== longSide) parts.push(`both at ${a} px`);
+  else if (a !== b) parts.push(...(a !== longSide ? [`A at ${a} px`] : []), ...(b !== longSide ? [`B at ${b} px`] : []));
   return parts;
 }
 
-/** 'kept B turned 90°, A at half size' or 'kept the upright view'. */
-export function describeKeptView(view: View): string {
-  const parts = viewChanges(view);
+/** 'kept B turned 90°, A at 320 px' or 'kept the upright view'. */
+export function describeKeptView(view: ViewChoice): string {
+  const parts = viewChanges(view, view.longSide);
   return parts.length ? `kept ${parts.join(', ')}` : 'kept the upright view';
 }
 
@@ -74,6 +84,29 @@ export function searchViews(longSide: number): View[] {
     views.push({ quarterTurns, longSideA: half, longSideB: longSide });
   }
   return views;
+}
+
+/** The fine views' long side, as a multiple of the fed one, and their zoom factor. */
+export const FINE_SCALE = 1.6;
+export const FINE_ZOOM = 4;
+
+/**
+ * The fine views at a turn: both images at FINE_SCALE times the fed side (finer cells: more of a
+ * large photo's detail, denser sampling of a small one), each alone at that size (a 1.6x zoom
+ * either way, between the coarse views' 1x and 2x), and each against the other at a quarter of
+ * it (a close-up against a wide shot, a 6.4x zoom from the upright view).
+ * Chosen on ../shared/data/val at step 37,321 (models/README.md, "Test-time views").
+ */
+export function fineViews(longSide: number, quarterTurns: QuarterTurns): View[] {
+  const fine = Math.round(FINE_SCALE * longSide);
+  const zoom = Math.round(fine / FINE_ZOOM);
+  return [
+    [fine, fine],
+    [fine, longSide],
+    [longSide, fine],
+    [zoom, fine],
+    [fine, zoom],
+  ].map(([longSideA, longSideB]) => ({ quarterTurns, longSideA, longSideB }));
 }
 
 const ORIENTATION_OF_TURNS = [1, 6, 3, 8] as const; // EXIF: none, 90° cw, 180°, 90° ccw

@@ -116,8 +116,8 @@ export function Controls() {
         label="Turns & zoom"
         value={search}
         onChange={setSearch}
-        title="When the upright matches do not fit one homography, also try B turned by 90°, 180° and 270° and either image at half size, and keep the view whose matches fit best."
-        options={[['auto', 'when matching fails'], ['always', 'always try'], ['off', 'off']]}
+        title="Auto: when the upright matches do not fit one homography, also try B turned by 90°, 180° and 270° and either image at half size; and when the photos are larger than the network input, also try them finer (up to 1.6x, and a 4x zoom either way). The view whose matches fit one homography best is kept. Always: every turn and size. Off: the upright view only."
+        options={[['auto', 'auto'], ['always', 'always try all'], ['off', 'off']]}
       />
       <Select<string>
         label="Ratio test"

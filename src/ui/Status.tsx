@@ -14,7 +14,7 @@ const STAGE_LABEL: Record<string, string> = {
   passAB: 'Pass A|B',
   passBA: 'Pass B|A',
   match: 'Matching',
-  search: 'Trying B turned and rescaled',
+  search: 'Trying other views (turned, rescaled, finer)',
 };
 
 const ms = (v: number | undefined) => (v === undefined ? '–' : v < 10 ? `${v.toFixed(1)} ms` : `${Math.round(v)} ms`);
@@ -26,7 +26,7 @@ export function StatusText() {
     if (s.run.status === 'running') {
       return s.run.interim && s.result
         ? // Not "N matches": that wording means a finished run (the tests wait for it).
-          `Trying B turned and rescaled… meanwhile, the upright view (${totalCount(s)} matched points)`
+          `Trying other views… meanwhile, the upright view (${totalCount(s)} matched points)`
         : 'Matching…';
     }
     if (s.result && s.run.status === 'done') {
@@ -104,7 +104,7 @@ export function Timings() {
           <span>pass B|A {ms(t.passBAMs)}</span>
           <span>matching {ms(t.matchMs)}</span>
           {t.searchMs !== undefined && view && (
-            <span data-testid="search" title={`the upright matches did not fit one homography, so ${view.tried} views were tried; ${view.inliers} of the kept view's top matches fit one`}>
+            <span data-testid="search" title={`${view.tried} views were tried (B turned and at other sizes when the upright matches did not fit one homography; finer ones when the photos are larger than the fed size); ${view.inliers} of the kept view's top matches fit one homography`}>
               search {ms(t.searchMs)}: {describeKeptView(view)}
             </span>
           )}
