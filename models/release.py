@@ -9,7 +9,7 @@ Steps (each prints what it runs):
   2. `npx coam eval <val>`                     the model, conditioned on the other image, with the
                                                default test-time search (B turned / rescaled when
                                                the upright matches fail a homography check, finer
-                                               views when the photos are larger than 640 px)
+                                               views: up to 1024 px, and a 4x zoom either way)
   3. `npx coam eval <val> --search off`        the upright view alone: what the network does
   4. `npx coam eval <val> --search off --self-condition`   the conditioning ablation (vs 3)
   4b. `npx coam eval <val> --ratio 1`         the ratio test ablation (vs 2): every mutual nearest

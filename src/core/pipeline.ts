@@ -27,8 +27,7 @@ export interface MatchPairOptions {
   /**
    * Test-time views (views.ts): 'off' (the default here) feeds the images as given; 'auto' tries
    * B turned and either image at half size when the upright matches fail the geometric check, then
-   * finer views when the photos are larger than the fed size; 'always' tries every view. The CLI
-   * and the app default to 'auto'.
+   * the fine views for every pair; 'always' tries every view. The CLI and the app default to 'auto'.
    */
   search?: SearchMode;
   /**
@@ -215,9 +214,8 @@ class ViewRunner {
 
 /**
  * Match one pair of decoded images. With `search` other than 'off', pairs whose upright matches
- * fail the geometric check (or every pair, 'always') are tried in the coarse views, photos larger
- * than the fed size also in the fine views at the kept turn (views.ts), and the best-verified view
- * is kept. Timings are wall-clock (performance.now()); those of the passes are the upright view's,
+ * fail the geometric check (or every pair, 'always') are tried in the coarse views, then every pair
+ * in the fine views at the kept turn (views.ts), and the best-verified view is kept. Timings are wall-clock (performance.now()); those of the passes are the upright view's,
  * and `searchMs` is the time spent on the other views.
  */
 export async function matchPair(

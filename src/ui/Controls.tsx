@@ -116,7 +116,7 @@ export function Controls() {
         label="Turns & zoom"
         value={search}
         onChange={setSearch}
-        title="Auto: when the upright matches do not fit one homography, also try B turned by 90°, 180° and 270° and either image at half size; and when the photos are larger than the network input, also try them finer (up to 1.6x, and a 4x zoom either way). The view whose matches fit one homography best is kept. Always: every turn and size. Off: the upright view only."
+        title="Auto: when the upright matches do not fit one homography, also try B turned by 90°, 180° and 270° and either image at half size; then try every pair finer: both images at 1.6x the network input, each alone, and a 4x zoom either way from there. The view whose matches fit one homography best is kept. Always: every turn and size. Off: the upright view only."
         options={[['auto', 'auto'], ['always', 'always try all'], ['off', 'off']]}
       />
       <Select<string>

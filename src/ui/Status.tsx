@@ -104,7 +104,7 @@ export function Timings() {
           <span>pass B|A {ms(t.passBAMs)}</span>
           <span>matching {ms(t.matchMs)}</span>
           {t.searchMs !== undefined && view && (
-            <span data-testid="search" title={`${view.tried} views were tried (B turned and at other sizes when the upright matches did not fit one homography; finer ones when the photos are larger than the fed size); ${view.inliers} of the kept view's top matches fit one homography`}>
+            <span data-testid="search" title={`${view.tried} views were tried (B turned and at other sizes when the upright matches did not fit one homography; then finer ones); ${view.inliers} of the kept view's top matches fit one homography`}>
               search {ms(t.searchMs)}: {describeKeptView(view)}
             </span>
           )}
