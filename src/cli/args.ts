@@ -32,7 +32,9 @@ match options:
   --self-condition    condition each image on itself (ablation) instead of on the other
   --search MODE       test-time views: 'auto' (default) tries B turned by 90/180/270° and
                       either image at half size when the upright matches fail a homography
-                      check, and keeps the best-verified view; 'always'; 'off' (one view)
+                      check, then every pair finer (both images at 1.6x the long side, each
+                      alone, a 4x zoom either way from there), and keeps the best-verified
+                      view; 'always': every view; 'off': the upright view only (fastest)
   --candidates N      candidate cells per image, by distinctiveness after NMS (default 512)
   --mutual MODE       'grid' (default): mutual against every cell of the other image;
                       'candidates': mutual within the two candidate lists (faster)
