@@ -215,8 +215,9 @@ class ViewRunner {
 /**
  * Match one pair of decoded images. With `search` other than 'off', pairs whose upright matches
  * fail the geometric check (or every pair, 'always') are tried in the coarse views, then every pair
- * in the fine views at the kept turn (views.ts), and the best-verified view is kept. Timings are wall-clock (performance.now()); those of the passes are the upright view's,
- * and `searchMs` is the time spent on the other views.
+ * in the fine views at the kept turn (views.ts), and the best-verified view is kept. Timings are
+ * wall-clock (performance.now()); those of the passes are the upright view's, and `searchMs` is
+ * the time spent on the other views.
  */
 export async function matchPair(
   model: CoamModel,

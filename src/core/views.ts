@@ -4,9 +4,9 @@
  * upright matches do not hold together geometrically is tried again with B turned by quarter turns
  * and with either image at half size (the coarse views), and every pair is then tried finer: both
  * images at 1.6 times the long side, each alone, and a 4x zoom either way from there (the fine
- * views, at the kept turn). The view whose matches best fit one
- * homography wins, and its outputs are turned back into B's own frame, so everything downstream
- * (re-matching, heat maps, inspection) sees ordinary dense outputs of the upright image.
+ * views, at the kept turn). The view whose matches best fit one homography wins, and its outputs
+ * are turned back into B's own frame, so everything downstream (re-matching, heat maps,
+ * inspection) sees ordinary dense outputs of the upright image.
  *
  * Pure maths on plain data (no model, no DOM); the pipeline runs the views.
  */
