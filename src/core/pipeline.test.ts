@@ -145,6 +145,26 @@ describe('matchPair end to end (tiny model, onnxruntime-web wasm)', () => {
     expect(same.view).toMatchObject({ quarterTurns: 0, tried: 1 + 5 });
     expect(same.timings.searchMs).toBeGreaterThan(0);
   });
+
+  it('an aborted signal stops the run before its next view', async () => {
+    const a = texture(96, 96, 5);
+    const b = turnRaster(a, 1);
+    const controller = new AbortController();
+    const progress: string[] = [];
+    const run = matchPair(model, a, b, {
+      longSide: 96,
+      search: 'always',
+      signal: controller.signal,
+      onUpright: () => controller.abort(new Error('a newer run')),
+      onProgress: (stage, f) => progress.push(`${stage}:${f.toFixed(2)}`),
+    });
+    await expect(run).rejects.toThrow('a newer run');
+    // The upright view ran; no other view did.
+    expect(progress.filter((p) => p.startsWith('search'))).toEqual([]);
+    const aborted = new AbortController();
+    aborted.abort(new Error('already'));
+    await expect(matchPair(model, a, b, { signal: aborted.signal })).rejects.toThrow('already');
+  });
 });
 
 describe('matchesFileToJson', () => {

@@ -36,6 +36,11 @@ export interface MatchPairOptions {
    */
   onUpright?: (result: PairResult) => void;
   onProgress?: (stage: PipelineStage, fraction: number) => void;
+  /**
+   * Checked before the first view and before each further one: once aborted, the run stops there
+   * and rejects with the signal's reason (the app aborts a run when a newer one is asked for).
+   */
+  signal?: AbortSignal;
 }
 
 function geometryOf(p: PreparedImage): FedGeometry {
@@ -228,6 +233,7 @@ export async function matchPair(
   const progress = options.onProgress ?? (() => undefined);
   const longSide = options.longSide ?? model.info.inputSize.longSide;
   const mode = options.search ?? 'off';
+  options.signal?.throwIfAborted();
   const runner = new ViewRunner(model, a, b, options.conditioning === 'self');
   try {
     const coarse = searchViews(longSide);
@@ -249,6 +255,7 @@ export async function matchPair(
     if (total > 0) {
       options.onUpright?.(resultOf(best, { ...firstTimings(first, tMatch), totalMs: tMatch - first.startedAt }, Math.max(0, inliers), 1));
       const tryView = async (view: View) => {
+        options.signal?.throwIfAborted();
         progress('search', (tried - 1) / total);
         const run = await runner.run(view);
         const matches = matchesFromDense(run.denseA, run.denseB, run.geometryA, run.geometryB, options.match);

@@ -302,6 +302,9 @@ async function handle(msg: ToWorker): Promise<void> {
       return;
     case 'match': {
       const { runId } = msg;
+      // A newer run was asked for while this one waited in the queue: it would only be discarded.
+      if (runId !== latestRun.runId) return;
+      const { signal } = latestRun.controller;
       try {
         if (loading) await loading.catch(() => undefined);
         if (!model) throw new CoamError('model-load', 'The model is not loaded.');
@@ -321,12 +324,13 @@ async function handle(msg: ToWorker): Promise<void> {
             post({ type: 'interim', runId, result: interim }, denseBuffers(interim));
           },
           onProgress: (stage: string, fraction: number) => post({ type: 'progress', stage, fraction, runId }),
+          signal,
         };
         let result;
         try {
           result = await matchPair(model, a, b, options);
         } catch (e) {
-          if (model.backend !== 'webgpu' || !modelInfo || (!modelBytes && !splitBytes)) throw e;
+          if (signal.aborted || model.backend !== 'webgpu' || !modelInfo || (!modelBytes && !splitBytes)) throw e;
           // A lost device or a failing kernel: switch to WASM for good, say so, and finish this run.
           const t0 = performance.now();
           const next = await createOn('wasm', modelBytes, modelInfo, splitBytes);
@@ -346,7 +350,8 @@ async function handle(msg: ToWorker): Promise<void> {
         }
         post({ type: 'result', runId, result }, denseBuffers(result));
       } catch (e) {
-        post({ type: 'error', scope: 'run', runId, ...errorOf(e) });
+        // Stopped for a newer run: the page has moved on and expects nothing from this one.
+        if (!signal.aborted) post({ type: 'error', scope: 'run', runId, ...errorOf(e) });
       }
       return;
     }
@@ -381,10 +386,17 @@ async function handle(msg: ToWorker): Promise<void> {
 }
 
 // Model loads, runs and probes are handled one at a time, in order: a run never overlaps a model
-// swap. Images (decoded by the page's decode worker) are stored as soon as they arrive.
+// swap. Images (decoded by the page's decode worker) are stored as soon as they arrive. A 'match'
+// request aborts the run in progress as it arrives (the run stops before its next view: the
+// test-time views take seconds), and a queued run that a newer one has overtaken is skipped.
 let queue: Promise<void> = Promise.resolve();
+let latestRun = { runId: -1, controller: new AbortController() };
 self.onmessage = (event: MessageEvent<ToWorker>) => {
   const msg = event.data;
+  if (msg.type === 'match') {
+    latestRun.controller.abort();
+    latestRun = { runId: msg.runId, controller: new AbortController() };
+  }
   if (msg.type === 'decode' || msg.type === 'forget' || msg.type === 'put-raster') void handle(msg);
   else queue = queue.then(() => handle(msg));
 };
