@@ -37,8 +37,9 @@ export interface MatchPairOptions {
   onUpright?: (result: PairResult) => void;
   onProgress?: (stage: PipelineStage, fraction: number) => void;
   /**
-   * Checked before the first view and before each further one: once aborted, the run stops there
-   * and rejects with the signal's reason (the app aborts a run when a newer one is asked for).
+   * Checked before the first view, and before running and before matching each further one: once
+   * aborted, the run stops there and rejects with the signal's reason (the app aborts a run when
+   * a newer one is asked for).
    */
   signal?: AbortSignal;
 }
@@ -255,9 +256,10 @@ export async function matchPair(
     if (total > 0) {
       options.onUpright?.(resultOf(best, { ...firstTimings(first, tMatch), totalMs: tMatch - first.startedAt }, Math.max(0, inliers), 1));
       const tryView = async (view: View) => {
-        options.signal?.throwIfAborted();
+        await yieldToEventLoop(options.signal);
         progress('search', (tried - 1) / total);
         const run = await runner.run(view);
+        await yieldToEventLoop(options.signal); // matching a fine view takes a second or more
         const matches = matchesFromDense(run.denseA, run.denseB, run.geometryA, run.geometryB, options.match);
         const score = verifyMatches(matches, sizeA, sizeB);
         tried++;
@@ -299,6 +301,16 @@ export async function matchPair(
       view: { ...kept.view, longSide, inliers, tried },
     };
   }
+}
+
+/**
+ * With a signal: lets the event loop deliver pending messages (a worker's abort arrives as one, and
+ * inference and matching resolve without ever yielding to it), then throws if aborted.
+ */
+async function yieldToEventLoop(signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return;
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  signal.throwIfAborted();
 }
 
 /** The upright view's timings, matching (and the geometric check) up to `matchedAt`. */
