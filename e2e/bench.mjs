@@ -80,16 +80,17 @@ try {
   // 4. A setting changed while the test-time views run (the ratio test, which re-runs the pair):
   // the old run stops before its next view, so the new run's first (upright) matches come about
   // one view's time later than from idle. Then back to the default, to leave the page as it was.
-  const status = () => page.getByRole('status').textContent();
+  const statusMatches = (pattern) => page.waitForFunction((p) => new RegExp(p).test(document.querySelector('[role=status]').textContent), pattern);
+  const firstMatches = '^(Trying other views|\\d+ matches)';
   const ratio = page.getByLabel('Ratio test');
   await page.locator('button[title^="Re-run"]').click();
-  await page.waitForFunction(() => /^(Trying other views|\d+ matches)/.test(document.querySelector('[role=status]').textContent));
-  if ((await status()).startsWith('Trying other views')) {
+  await statusMatches(firstMatches);
+  if ((await page.getByRole('status').textContent()).startsWith('Trying other views')) {
     await page.waitForTimeout(1000);
     const t0 = Date.now();
     await ratio.selectOption('0.9');
-    await page.waitForFunction(() => document.querySelector('[role=status]').textContent.startsWith('Matching'));
-    await page.waitForFunction(() => /^(Trying other views|\d+ matches)/.test(document.querySelector('[role=status]').textContent));
+    await statusMatches('^Matching');
+    await statusMatches(firstMatches);
     console.log(`a setting changed during the test-time views: the new run's first matches after ${fmt(Date.now() - t0)}`);
   }
   await ratio.selectOption('0.85');

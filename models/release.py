@@ -90,16 +90,14 @@ def main(argv=None) -> int:
          "--json", r("eval-upright.json")], r("eval-upright.txt"))
     run(["npx", "coam", "eval", val, "--threads", str(args.threads), "--search", "off", "--self-condition",
          "--json", r("eval-self.json")], r("eval-self.txt"))
-    sift_dir = r("sift-matches")
     run(["npx", "coam", "eval", val, "--threads", str(args.threads), "--ratio", "1",
          "--json", r("eval-noratio.json")], r("eval-noratio.txt"))
-    run([py, os.path.join(HERE, "baselines", "sift_matches.py"), val, sift_dir], r("sift.txt"))
-    run(["npx", "coam", "eval", val, "--matches", sift_dir, "--json", r("eval-sift.json")], r("eval-sift.txt"))
-    sift1024_dir = r("sift1024-matches")
-    run([py, os.path.join(HERE, "baselines", "sift_matches.py"), val, sift1024_dir, "--long-side", "1024"],
-        r("sift1024.txt"))
-    run(["npx", "coam", "eval", val, "--matches", sift1024_dir, "--json", r("eval-sift1024.json")],
-        r("eval-sift1024.txt"))
+    for name, long_side in (("sift", 640), ("sift1024", 1024)):
+        folder = r(f"{name}-matches")
+        run([py, os.path.join(HERE, "baselines", "sift_matches.py"), val, folder, "--long-side", str(long_side)],
+            r(f"{name}.txt"))
+        run(["npx", "coam", "eval", val, "--matches", folder, "--json", r(f"eval-{name}.json")], r(f"eval-{name}.txt"))
+    sift_dir = r("sift-matches")
     ranked, studies = {}, []
     for k in RANKED_K:
         ranked[str(k)] = {}

@@ -111,7 +111,7 @@ export interface CoamState {
   heatmap: HeatmapMode;
   ransac: RansacMode;
   conditioning: Conditioning;
-  /** Test-time views (core/views.ts): 'auto' tries B turned and rescaled when the upright matches fail. */
+  /** Test-time views (core/views.ts): 'auto' tries B turned and rescaled when the upright matches fail, then finer views. */
   search: SearchMode;
   /** The ratio test's threshold (core MatchOptions.maxRatio; 1 keeps every mutual match). */
   maxRatio: number;
