@@ -132,6 +132,54 @@ export const tests = [
     },
   },
   {
+    name: 'ordered loads: a slow sample pair clicked first never mixes into the pair clicked after it',
+    async run({ page, url }) {
+      // graf's images arrive 1.5 s late; box's at once. Clicking graf, then box 100 ms later, must end on box.
+      const released = [];
+      await page.route(/\/samples\/graf[13]\.jpg$/, async (route) => {
+        await new Promise((r) => setTimeout(r, 1500));
+        await route.continue().catch(() => undefined);
+        released.push(route.request().url());
+      });
+      await page.goto(`${url}?${FAST}`);
+      await page.getByRole('button', { name: 'Graffiti (viewpoint)' }).click();
+      await page.waitForTimeout(100);
+      await page.getByRole('button', { name: 'Box in scene' }).click();
+      await waitForMatches(page);
+      // Both late images have come in by now (or come in during this wait), and were dropped.
+      for (let i = 0; i < 40 && released.length < 2; i++) await page.waitForTimeout(100);
+      assert(released.length === 2, `graf's delayed responses came in: ${released.length}`);
+      await page.waitForTimeout(500);
+      const names = await page.locator('.slot-file').allTextContents();
+      assert(names[0].startsWith('box ·') && names[1].startsWith('box_in_scene ·'), `slots show ${JSON.stringify(names)}`);
+      const st = await debugState(page);
+      assert(st.run === 'done' && st.images.A.width === 324 && st.images.B.width === 512, `state after the late responses: ${JSON.stringify(st.images)} run ${st.run}`);
+    },
+  },
+  {
+    name: 'ordered loads: a slow a=/b= URL image never replaces a file picked after it',
+    async run({ page, url }) {
+      let released = 0;
+      await page.route(/\/slow\/[ab]\.jpg$/, async (route) => {
+        await new Promise((r) => setTimeout(r, 1500));
+        await route.fulfill({ status: 200, contentType: 'image/jpeg', body: sample('graf1') }).catch(() => undefined);
+        released++;
+      });
+      await page.goto(`${url}?a=slow/a.jpg&b=slow/b.jpg&${FAST}`);
+      await page.getByLabel('Image A', { exact: true }).waitFor();
+      await setFile(page, 'Image A', jpeg('box'));
+      await setFile(page, 'Image B', jpeg('box_in_scene'));
+      await waitForMatches(page);
+      for (let i = 0; i < 40 && released < 2; i++) await page.waitForTimeout(100);
+      assert(released === 2, `the URL images came in: ${released}`);
+      await page.waitForTimeout(500);
+      const names = await page.locator('.slot-file').allTextContents();
+      assert(names[0].startsWith('box.jpg ·') && names[1].startsWith('box_in_scene.jpg ·'), `slots show ${JSON.stringify(names)}`);
+      const st = await debugState(page);
+      assert(st.run === 'done' && st.matches > 0, `the picked files' matches stay: run ${st.run}, ${st.matches} matches`);
+    },
+  },
+  {
     name: 'a non-image and a truncated JPEG give messages; the app still works afterwards',
     async run({ page, url }) {
       await page.goto(`${url}?${FAST}`);

@@ -224,8 +224,18 @@ export function maybeRun(force = false): void {
   });
 }
 
+// Each slot's loads are ordered: every request (a file, a URL, a sample) takes a ticket, and one
+// that is no longer its slot's latest when its bytes arrive is dropped, so a slow download never
+// overwrites a newer choice nor pairs with another request's image.
+let ticketCounter = 0;
+const latestTicket: Record<Slot, number> = { A: 0, B: 0 };
+const takeTicket = (slot: Slot): number => (latestTicket[slot] = ++ticketCounter);
+const isLatest = (slot: Slot, ticket: number): boolean => latestTicket[slot] === ticket;
+
 /** Puts a file (or any blob) into a slot: the worker decodes it, the page keeps a sharp display copy. */
-export async function setImage(slot: Slot, blob: Blob, name: string, shareRef?: string): Promise<void> {
+export async function setImage(slot: Slot, blob: Blob, name: string, shareRef?: string, ticket = takeTicket(slot)): Promise<void> {
+  const bytes = await blob.arrayBuffer();
+  if (!isLatest(slot, ticket)) return;
   const id = `img-${++imageCounter}`;
   const s = useCoam.getState();
   const old = s.images[slot];
@@ -238,7 +248,6 @@ export async function setImage(slot: Slot, blob: Blob, name: string, shareRef?: 
     images: { ...s.images, [slot]: { id, name, shareRef, status: 'decoding', bitmap: null, width: 0, height: 0 } },
     ...staleResult(s),
   });
-  const bytes = await blob.arrayBuffer();
   const dec = getDecoder();
   if (dec) dec.postMessage({ imageId: id, bytes } satisfies DecodeRequest, [bytes]);
   else send({ type: 'decode', imageId: id, bytes }, [bytes]);
@@ -270,11 +279,14 @@ async function displayBitmap(blob: Blob): Promise<ImageBitmap> {
 }
 
 export async function setImageFromUrl(slot: Slot, ref: ImageRef): Promise<void> {
+  const ticket = takeTicket(slot);
   try {
     const r = await fetch(ref.url);
     if (!r.ok) throw new Error(`HTTP ${r.status}`);
-    await setImage(slot, await r.blob(), ref.name, ref.shareRef);
+    const blob = await r.blob();
+    await setImage(slot, blob, ref.name, ref.shareRef, ticket);
   } catch (e) {
+    if (!isLatest(slot, ticket)) return; // a newer choice for this slot: this one's failure is moot
     notify('error', `Image ${slot} (${ref.name}) could not be fetched: ${(e as Error).message}`, `image ${slot}`);
   }
 }
