@@ -236,6 +236,22 @@ export const tests = [
     },
   },
   {
+    name: 'embed URL with a broken image shows the error in the figure, briefly',
+    async run({ page, url }) {
+      // The preview server answers an unknown path with the page itself: not an image.
+      await page.goto(`${url}?embed=1&a=missing/nothing.jpg&b=box&${FAST}`);
+      const inFigure = page.locator('[data-mode="embed"] main.stage [role="alert"]');
+      await inFigure.filter({ hasText: /Image A \(nothing\.jpg\): Not an image/ }).waitFor({ timeout: 20_000 });
+      const status = (await page.getByRole('status').textContent()).trim();
+      assert(!/^Add Image A/.test(status), `an embed cannot add an image; status "${status}"`);
+      // Brief: the message covers at most a third of the figure's height, and stays on it.
+      const stage = await page.locator('main.stage').boundingBox();
+      const box = await inFigure.boundingBox();
+      assert(box.y >= stage.y && box.y + box.height <= stage.y + stage.height, `message inside the figure: ${JSON.stringify({ stage, box })}`);
+      assert(box.height <= stage.height / 3, `message ${box.height} px tall over a ${stage.height} px figure`);
+    },
+  },
+  {
     name: 'PNG (2x) and JSON exports download and parse',
     async run({ page, url }) {
       await page.goto(`${url}?a=box&b=box_in_scene&k=20&${FAST}`);

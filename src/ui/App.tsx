@@ -59,6 +59,7 @@ export function App() {
       <div className="app embed" ref={rootRef} data-mode="embed">
         <main className="stage">
           <Viewer label="Matches between image A and image B" />
+          <Notices overlay />
         </main>
         <StatusStrip compact />
       </div>
