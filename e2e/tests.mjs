@@ -252,6 +252,26 @@ export const tests = [
     },
   },
   {
+    name: 'a model URL that fails to load falls back to the bundled model, naming the URL and the cause; Re-run is never a dead button',
+    async run({ page, url }) {
+      await page.route(/\/away\/model\.(onnx|json)$/, (route) => route.abort('connectionrefused'));
+      await page.goto(`${url}?model=away/model.onnx&${FAST}`);
+      const rerunButton = page.getByRole('button', { name: 'Re-run', exact: true });
+      await page.getByRole('alert').filter({ hasText: /away\/model\.onnx.*could not be loaded.*the bundled model/ }).waitFor({ timeout: 30_000 });
+      const text = await page.getByRole('alert').textContent();
+      assert(/Failed to fetch|ERR_CONNECTION_REFUSED|refused/i.test(text), `the cause is named: "${text}"`);
+      await page.getByTestId('backend').filter({ hasText: /^WASM/ }).waitFor({ timeout: 60_000 });
+      // Without images there is nothing to re-run: the button says so instead of doing nothing.
+      assert(await rerunButton.isDisabled(), 'Re-run is disabled with no images');
+      assert(/Image A/.test((await rerunButton.getAttribute('title')) ?? ''), `Re-run's title says what is missing: ${await rerunButton.getAttribute('title')}`);
+      await page.getByRole('button', { name: 'Box in scene' }).click();
+      assert((await waitForMatches(page)) > 0, 'the bundled model matched');
+      const runs = await inferenceRuns(page);
+      await rerunButton.click();
+      await page.waitForFunction((r) => window.__coamDebug.inferenceRuns === r + 1 && window.__coamDebug.state.run === 'done', runs, { timeout: 60_000 });
+    },
+  },
+  {
     name: 'PNG (2x) and JSON exports download and parse',
     async run({ page, url }) {
       await page.goto(`${url}?a=box&b=box_in_scene&k=20&${FAST}`);

@@ -113,7 +113,12 @@ function onWorkerMessage(msg: FromWorker): void {
         ...(msg.keepRun ? {} : { progress: null, run: { status: 'idle' as const, runId: s.run.runId } }),
       });
       clearNotices('model');
-      if (!msg.keepRun) maybeRun();
+      // The note that a model fell back stays until a model of the user's loads.
+      if (msg.label !== BUNDLED_LABEL) clearNotices('model fallback');
+      if (!msg.keepRun) {
+        modelLoading = null;
+        maybeRun();
+      }
       return;
     case 'decoded': {
       const slot = slotOf(msg.imageId);
@@ -181,8 +186,16 @@ function onWorkerMessage(msg: FromWorker): void {
         useCoam.setState({ images: { ...s.images, [slot]: { ...entry, status: 'error', error: text, bitmap: null } } });
         notify('error', `Image ${slot} (${entry.name}): ${text}`, `image ${slot}`);
       } else if (msg.scope === 'model') {
+        // The worker keeps the model it had; with none, a model of the user's gives way to the bundled one.
+        const failed = modelLoading;
+        modelLoading = null;
+        const fallBack = !s.model.info && failed !== null && failed.kind !== 'split';
+        const name = failed?.kind === 'url' ? failed.url : failed?.label ?? 'the model';
+        const cause = msg.code === 'internal' ? msg.message : text;
+        const then = s.model.info ? `; still using ${s.model.label}` : fallBack ? '; using the bundled model instead' : '';
         useCoam.setState({ model: { ...s.model, status: s.model.info ? 'ready' : 'error' }, progress: null });
-        notify('error', `Model: ${text}`, 'model');
+        notify('error', `Model ${name} could not be loaded (${cause})${then}.`, fallBack ? 'model fallback' : 'model');
+        if (fallBack) loadBundledModel();
       } else if (msg.scope === 'run') {
         if (msg.runId !== s.run.runId) return;
         useCoam.setState({ run: { ...s.run, status: 'error' }, progress: null });
@@ -350,7 +363,12 @@ export function rerun(): void {
   maybeRun(true);
 }
 
+/** The load in flight (without its bytes), to name it if it fails. */
+let modelLoading: { kind: ModelSource['kind']; label: string; url?: string } | null = null;
+const BUNDLED_LABEL = 'bundled model';
+
 export function loadModel(source: ModelSource): void {
+  modelLoading = { kind: source.kind, label: source.label, url: source.kind === 'url' ? source.url : undefined };
   useCoam.setState((s) => ({ model: { ...s.model, status: 'loading', label: source.label }, progress: { stage: 'download', fraction: 0 } }));
   send(
     { type: 'load-model', source, fallbackInfo: bundledInfo as unknown as ModelInfo, prefer: preferBackend, threads: wasmThreadCount },
@@ -361,7 +379,7 @@ export function loadModel(source: ModelSource): void {
 export function loadBundledModel(): void {
   const href = (url: string) => new URL(url, document.baseURI).href;
   // The encoder/decoder split holds all of coam.onnx's weights: the contract graph is not fetched.
-  loadModel({ kind: 'split', encoderUrl: href(encoderUrl), decoderUrl: href(decoderUrl), label: 'bundled model', cache: true });
+  loadModel({ kind: 'split', encoderUrl: href(encoderUrl), decoderUrl: href(decoderUrl), label: BUNDLED_LABEL, cache: true });
 }
 
 /** A user's own model: an .onnx file, optionally with its .json sidecar (else the bundled sidecar applies). */

@@ -26,6 +26,20 @@ export function effectiveLayout(s: Pick<CoamState, 'layout' | 'images'>): Exclud
   return a.height > a.width && b.height > b.width ? 'stacked' : 'side';
 }
 
+/** Why the pair cannot be (re-)run now, in words for a disabled button's title; null when it can. */
+export function runBlocker(s: Pick<CoamState, 'images' | 'model' | 'run'>): string | null {
+  for (const slot of ['A', 'B'] as const) {
+    const e = s.images[slot];
+    if (!e) return `Add Image ${slot} first`;
+    if (e.status === 'decoding') return `Image ${slot} is still decoding`;
+    if (e.status === 'error') return `Image ${slot} could not be used; add another`;
+  }
+  if (s.model.status === 'loading') return 'The model is still loading';
+  if (s.model.status !== 'ready') return 'No model is loaded';
+  if (s.run.status === 'running') return 'Matching…';
+  return null;
+}
+
 /** The geometry result if it belongs to the current result, model kind and K; otherwise null. */
 export function currentGeometry(s: Pick<CoamState, 'geometry' | 'ransac' | 'run' | 'k' | 'result'>): GeometryResult | null {
   const g = s.geometry;
