@@ -224,6 +224,29 @@ export const tests = [
     },
   },
   {
+    name: "formats the browser reads (WebP, GIF, AVIF, BMP, SVG) decode and match; TIFF and HEIC get a message saying what to do",
+    async run({ page, url }) {
+      await page.goto(`${url}?${FAST}`);
+      const fixture = (name, type) => ({ name, type, buffer: readFileSync(join(ROOT, 'e2e', 'fixtures', name)) });
+      await setFile(page, 'Image B', jpeg('box'));
+      for (const [name, type] of [['box.webp', 'image/webp'], ['box.gif', 'image/gif'], ['box.avif', 'image/avif'], ['box.bmp', 'image/bmp'], ['box.svg', 'image/svg+xml']]) {
+        const runs = await inferenceRuns(page);
+        await setFile(page, 'Image A', fixture(name, type));
+        await page.waitForFunction((r) => window.__coamDebug.inferenceRuns > r && window.__coamDebug.state.run === 'done', runs, { timeout: 60_000 });
+        const st = await debugState(page);
+        assert(st.images.A.width === 160 && st.images.A.height === 110, `${name}: decoded ${st.images.A.width}×${st.images.A.height}`);
+        assert(st.matches > 0, `${name}: ${st.matches} matches`);
+        await page.waitForFunction(() => window.__coamDebug.state.images.A?.bitmapWidth === 160, undefined, { timeout: 10_000 });
+      }
+      const alert = page.getByRole('alert');
+      await setFile(page, 'Image A', fixture('box.tiff', 'image/tiff'));
+      await alert.filter({ hasText: /Image A \(box\.tiff\): .*TIFF.*(JPEG|PNG)/ }).waitFor({ timeout: 20_000 });
+      await setFile(page, 'Image A', fixture('photo.heic', 'image/heic'));
+      await alert.filter({ hasText: /Image A \(photo\.heic\): .*HEIC.*JPEG/ }).waitFor({ timeout: 20_000 });
+      console.log(`    ${(await alert.textContent()).slice(0, 200)}`);
+    },
+  },
+  {
     name: 'embed URL renders the chrome-less view with the requested K',
     async run({ page, url }) {
       await page.goto(`${url}?embed=1&a=box&b=box_in_scene&k=7&layout=stacked&heatmap=1&${FAST}`);

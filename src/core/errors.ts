@@ -4,6 +4,7 @@
  */
 export type CoamErrorCode =
   | 'not-an-image' // bytes are not a format we can decode
+  | 'unsupported-format' // a known image format that no decoder at hand reads (HEIC, TIFF)
   | 'corrupt-image' // a known format, but truncated or damaged
   | 'empty-image' // zero width or height, or zero bytes
   | 'image-too-large' // beyond what can be decoded in memory

@@ -8,6 +8,7 @@ import {
   decodeImage,
   exifOrientation,
   fedSize,
+  foreignFormat,
   imageSize,
   fedToOriginal,
   originalToFed,
@@ -237,6 +238,18 @@ describe('decodeImage typed errors', () => {
     rnd[0] = 0x12;
     expectCoamError(() => decodeImage(rnd), 'not-an-image', /expected JPEG, PNG or PPM/);
     expectCoamError(() => decodeImage(new TextEncoder().encode('<html></html>')), 'not-an-image');
+  });
+
+  it('formats the browser reads are named by their signature, and the error says what to do', () => {
+    const fixture = (name: string) => new Uint8Array(readFileSync(join(__dirname, '..', '..', 'e2e', 'fixtures', name)));
+    const expected: Array<[string, string]> = [
+      ['box.webp', 'webp'], ['box.gif', 'gif'], ['box.avif', 'avif'], ['box.bmp', 'bmp'], ['box.svg', 'svg'], ['box.tiff', 'tiff'], ['photo.heic', 'heic'],
+    ];
+    for (const [name, format] of expected) expect(foreignFormat(fixture(name)), name).toBe(format);
+    expect(foreignFormat(new TextEncoder().encode('<!doctype html><html><svg></svg></html>'))).toBeNull();
+    expect(foreignFormat(new TextEncoder().encode('\uFEFF<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"/>'))).toBe('svg');
+    expectCoamError(() => decodeImage(fixture('box.webp')), 'unsupported-format', /WebP image; .*JPEG, PNG and PPM/);
+    expectCoamError(() => decodeImage(fixture('photo.heic')), 'unsupported-format', /HEIC\/HEIF photo.*export it as JPEG/);
   });
 
   it('truncated JPEG → corrupt-image', () => {

@@ -6,6 +6,7 @@ import encoderUrl from '../../models/coam-encoder.onnx?url';
 import decoderUrl from '../../models/coam-decoder.onnx?url';
 import bundledInfo from '../../models/coam.json';
 import type { ModelInfo } from '../core/types';
+import { foreignFormat } from '../core/image';
 import type { BackendName, FromWorker, ModelSource, Slot, ToWorker } from '../worker/protocol';
 import type { DecodeReply, DecodeRequest } from '../worker/decode.worker';
 import { SAMPLE_PAIRS, sampleUrl } from './samples';
@@ -72,6 +73,7 @@ const slotOf = (imageId: string): Slot | null => {
 
 const CODE_NAMES: Record<string, string> = {
   'not-an-image': 'Not an image',
+  'unsupported-format': 'Format not supported',
   'corrupt-image': 'Corrupt or truncated image',
   'empty-image': 'Empty image',
   'image-too-large': 'Image too large',
@@ -247,7 +249,16 @@ const isLatest = (slot: Slot, ticket: number): boolean => latestTicket[slot] ===
 
 /** Puts a file (or any blob) into a slot: the worker decodes it, the page keeps a sharp display copy. */
 export async function setImage(slot: Slot, blob: Blob, name: string, shareRef?: string, ticket = takeTicket(slot)): Promise<void> {
-  const bytes = await blob.arrayBuffer();
+  let bytes = await blob.arrayBuffer();
+  let svgError: string | null = null;
+  if (foreignFormat(new Uint8Array(bytes, 0, Math.min(bytes.byteLength, 1024))) === 'svg') {
+    try {
+      blob = await rasteriseSvg(blob);
+      bytes = await blob.arrayBuffer();
+    } catch (e) {
+      svgError = (e as Error).message;
+    }
+  }
   if (!isLatest(slot, ticket)) return;
   const id = `img-${++imageCounter}`;
   const s = useCoam.getState();
@@ -261,6 +272,10 @@ export async function setImage(slot: Slot, blob: Blob, name: string, shareRef?: 
     images: { ...s.images, [slot]: { id, name, shareRef, status: 'decoding', bitmap: null, width: 0, height: 0 } },
     ...staleResult(s),
   });
+  if (svgError !== null) {
+    onWorkerMessage({ type: 'error', scope: 'image', imageId: id, code: 'corrupt-image', message: svgError });
+    return;
+  }
   const dec = getDecoder();
   if (dec) dec.postMessage({ imageId: id, bytes } satisfies DecodeRequest, [bytes]);
   else send({ type: 'decode', imageId: id, bytes }, [bytes]);
@@ -289,6 +304,39 @@ async function displayBitmap(blob: Blob): Promise<ImageBitmap> {
   });
   full.close();
   return small;
+}
+
+/** Largest side an SVG is drawn at (it has no pixels of its own; its own size when it has one). */
+const SVG_MAX_SIDE = 4096;
+
+/**
+ * SVG has no decoder off the page (createImageBitmap refuses it in chromium): the page draws it
+ * once, as an <img> would (no scripts, no outside requests), into a PNG that takes the usual path.
+ */
+async function rasteriseSvg(blob: Blob): Promise<Blob> {
+  const url = URL.createObjectURL(new Blob([blob], { type: 'image/svg+xml' }));
+  try {
+    const img = new Image();
+    img.src = url;
+    try {
+      await img.decode();
+    } catch {
+      throw new Error('This SVG could not be drawn by this browser (it is damaged, or not an SVG image).');
+    }
+    let width = img.naturalWidth || 1024;
+    let height = img.naturalHeight || Math.round(width * 0.75);
+    const f = Math.min(1, SVG_MAX_SIDE / Math.max(width, height));
+    width = Math.max(1, Math.round(width * f));
+    height = Math.max(1, Math.round(height * f));
+    const canvas = new OffscreenCanvas(width, height);
+    const ctx = canvas.getContext('2d')!;
+    ctx.fillStyle = '#fff'; // transparent parts on white, as for every other image
+    ctx.fillRect(0, 0, width, height);
+    ctx.drawImage(img, 0, 0, width, height);
+    return await canvas.convertToBlob({ type: 'image/png' });
+  } finally {
+    URL.revokeObjectURL(url);
+  }
 }
 
 export async function setImageFromUrl(slot: Slot, ref: ImageRef): Promise<void> {
