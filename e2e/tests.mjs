@@ -1,6 +1,7 @@
 // The e2e tests. Each gets a fresh page in a shared browser (the WebGPU test starts its own).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { encode as encodePng } from 'fast-png';
 import { ROOT, assert, dropFiles, inferenceRuns, launchBrowser, waitForMatches, debugState, startPlainServer } from './harness.mjs';
 
 // Small inputs keep the run short on 2 cores: the network sees at most 256 px.
@@ -244,6 +245,29 @@ export const tests = [
       await setFile(page, 'Image A', fixture('photo.heic', 'image/heic'));
       await alert.filter({ hasText: /Image A \(photo\.heic\): .*HEIC.*JPEG/ }).waitFor({ timeout: 20_000 });
       console.log(`    ${(await alert.textContent()).slice(0, 200)}`);
+    },
+  },
+  {
+    name: 'a 1×1 image and a 20000×200 panorama get a message saying why and what to do; the partner is drawn whole',
+    async run({ page, url }) {
+      const png = (width, height) => {
+        const data = new Uint8Array(width * height * 3);
+        for (let i = 0; i < data.length; i++) data[i] = (i * 37) % 251;
+        return { name: `${width}x${height}.png`, type: 'image/png', buffer: Buffer.from(encodePng({ width, height, data, channels: 3, depth: 8 })) };
+      };
+      await page.goto(`${url}?${FAST}`);
+      await setFile(page, 'Image B', jpeg('box'));
+      const alert = page.getByRole('alert');
+      await setFile(page, 'Image A', png(1, 1));
+      await alert.filter({ hasText: /Image A \(1x1\.png\): .*1×1 px.*too small.*at least \d+ px/ }).waitFor({ timeout: 20_000 });
+      await page.getByRole('status').filter({ hasText: 'Image A could not be used' }).waitFor({ timeout: 5000 });
+      await setFile(page, 'Image A', png(20000, 200));
+      await alert.filter({ hasText: /Image A \(20000x200\.png\): .*20000×200.*100:1.*Crop/ }).waitFor({ timeout: 30_000 });
+      const st = await debugState(page);
+      assert(st.images.A.status === 'error' && st.run !== 'running' && st.matches === 0, `no run on the panorama: ${JSON.stringify(st)}`);
+      // B alone fills the figure: the fitted view shows it at least 200 css px tall.
+      const view = await page.evaluate(() => window.__coamDebug.view);
+      assert(view && view.zoom * 223 >= 200, `B drawn ${(view?.zoom * 223).toFixed(1)} css px tall: ${JSON.stringify(view)}`);
     },
   },
   {

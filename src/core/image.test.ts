@@ -14,6 +14,7 @@ import {
   originalToFed,
   prepareImage,
   resizeRgba,
+  sizeProblem,
 } from './image';
 import { isCoamError } from './errors';
 import type { RasterImage } from './types';
@@ -367,5 +368,15 @@ describe('pre-processing and coordinates', () => {
     expect(fedToOriginal(cellFed, prep)).toEqual([3.5, 3.5]);
     const last: [number, number] = [(15 + 0.5) * stride - 0.5, (7 + 0.5) * stride - 0.5];
     expect(fedToOriginal(last, prep)).toEqual([123.5, 59.5]);
+  });
+});
+
+describe('sizeProblem', () => {
+  it('accepts photos, refuses tiny images and strips too thin for the network, saying why', () => {
+    expect(sizeProblem(800, 600, 640, 32)).toBeNull();
+    expect(sizeProblem(6400, 400, 640, 32)).toBeNull(); // 16:1: 40 px tall when fed
+    expect(sizeProblem(1, 1, 640, 32)).toMatch(/1×1 px: too small .* at least 64 px/);
+    expect(sizeProblem(20000, 200, 640, 32)).toMatch(/20000×200 \(100:1\).* 6 px tall, too thin .*at most 20:1.*Crop/);
+    expect(sizeProblem(200, 20000, 256, 32)).toMatch(/ 3 px wide.*at most 8:1/);
   });
 });

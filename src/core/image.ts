@@ -630,6 +630,33 @@ function axisWeights(src: number, dst: number): Taps[] {
  * The size an image is fed at: long side ≈ longSide, aspect kept, each side rounded to a
  * multiple of `multiple` (at least `multiple`).
  */
+/** Below this many pixels on its short side an image gives the network too few cells to match. */
+export const MIN_IMAGE_SIDE = 64;
+
+/**
+ * Why an image of this size cannot be matched usefully, and what to do; null when it can. Too
+ * small: fewer than MIN_IMAGE_SIDE pixels on a side. Too thin: fed at `longSide` on its long
+ * side, its short side would come out under `multiple` pixels, so the network would see it
+ * stretched to a strip one multiple high.
+ */
+export function sizeProblem(width: number, height: number, longSide: number, multiple: number): string | null {
+  const short = Math.min(width, height);
+  const long = Math.max(width, height);
+  if (short < MIN_IMAGE_SIDE) {
+    return `The image is ${width}×${height} px: too small to match (the network needs at least ${MIN_IMAGE_SIDE} px on each side). Use a larger photo of the scene.`;
+  }
+  const fedShort = (short * longSide) / long;
+  if (fedShort < multiple) {
+    const ratio = long / short;
+    return (
+      `The image is ${width}×${height} (${ratio >= 10 ? Math.round(ratio) : ratio.toFixed(1)}:1): fed to the network at ${longSide} px on its long side, ` +
+      `it would be ${Math.max(1, Math.round(fedShort))} px ${width > height ? 'tall' : 'wide'}, too thin to match (at most ${Math.floor(longSide / multiple)}:1 at this size). ` +
+      `Crop it to the part you want to match.`
+    );
+  }
+  return null;
+}
+
 export function fedSize(width: number, height: number, longSide: number, multiple: number): { width: number; height: number } {
   if (!(width > 0 && height > 0)) throw new CoamError('empty-image', `Cannot size a ${width}×${height} image.`);
   if (!(longSide > 0) || !(multiple >= 1)) {

@@ -6,7 +6,7 @@ import encoderUrl from '../../models/coam-encoder.onnx?url';
 import decoderUrl from '../../models/coam-decoder.onnx?url';
 import bundledInfo from '../../models/coam.json';
 import type { ModelInfo } from '../core/types';
-import { foreignFormat } from '../core/image';
+import { foreignFormat, sizeProblem } from '../core/image';
 import type { BackendName, FromWorker, ModelSource, Slot, ToWorker } from '../worker/protocol';
 import type { DecodeReply, DecodeRequest } from '../worker/decode.worker';
 import { SAMPLE_PAIRS, sampleUrl } from './samples';
@@ -77,6 +77,7 @@ const CODE_NAMES: Record<string, string> = {
   'corrupt-image': 'Corrupt or truncated image',
   'empty-image': 'Empty image',
   'image-too-large': 'Image too large',
+  'image-unusable': 'Image unusable',
   'model-contract': 'Model breaks the contract',
   'model-load': 'Model could not be loaded',
   inference: 'Inference failed',
@@ -126,6 +127,12 @@ function onWorkerMessage(msg: FromWorker): void {
       const slot = slotOf(msg.imageId);
       if (!slot) return;
       const entry = s.images[slot]!;
+      const info = s.model.info ?? (bundledInfo as unknown as ModelInfo);
+      const problem = sizeProblem(msg.width, msg.height, s.longSide ?? info.inputSize.longSide, info.multiple);
+      if (problem) {
+        onWorkerMessage({ type: 'error', scope: 'image', imageId: msg.imageId, code: 'image-unusable', message: problem });
+        return;
+      }
       useCoam.setState({
         images: { ...s.images, [slot]: { ...entry, status: 'ready', width: msg.width, height: msg.height } },
       });
