@@ -346,6 +346,17 @@ export const tests = [
     },
   },
   {
+    name: 'URL parameters out of range say what they accept (k=-5: the range, not "must be a number")',
+    async run({ page, url }) {
+      await page.goto(`${url}?k=-5&layout=diagonal&threads=99&${FAST}`);
+      const alert = page.getByRole('alert');
+      await alert.filter({ hasText: /Parameter "k" must be a whole number from 0 to 100000.*"-5" ignored/ }).waitFor({ timeout: 10_000 });
+      await alert.filter({ hasText: /Parameter "layout" must be auto, side or stacked; "diagonal" ignored/ }).waitFor({ timeout: 5000 });
+      await alert.filter({ hasText: /Parameter "threads" must be a whole number from 0 to 16.*"99" ignored/ }).waitFor({ timeout: 5000 });
+      assert(!/must be a number/.test(await alert.textContent()), 'no "must be a number"');
+    },
+  },
+  {
     name: 'hostile URL parameters are never injected as markup',
     async run({ page, url }) {
       let dialogs = 0;

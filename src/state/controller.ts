@@ -507,7 +507,8 @@ export function start(url: UrlSettings): void {
     embed: url.embed,
     presentation: url.present,
   }));
-  for (const w of url.warnings) notify('info', w);
+  // One note for all of them: the page shows four notes at most, and these come together.
+  if (url.warnings.length) notify('info', url.warnings.join(' '), 'url');
   if (url.model) loadModelUrl(url.model);
   else loadBundledModel();
   if (url.a) void setImageFromUrl('A', url.a);
