@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encode as encodePng } from 'fast-png';
-import { ROOT, assert, dropFiles, inferenceRuns, launchBrowser, waitForMatches, debugState, startPlainServer } from './harness.mjs';
+import { ROOT, assert, coamServe, dropFiles, inferenceRuns, launchBrowser, waitForMatches, debugState, startPlainServer } from './harness.mjs';
 
 // Small inputs keep the run short on 2 cores: the network sees at most 256 px.
 const FAST = 'longSide=256';
@@ -450,6 +450,55 @@ export const tests = [
       } finally {
         await plain.close();
       }
+    },
+  },
+  {
+    name: 'offline after one visit: `coam serve` serves the build isolated; with no network a reload still runs the app, its model and a sample pair',
+    ownBrowser: true,
+    async run() {
+      const served = await coamServe();
+      const b = await launchBrowser({ serviceWorkers: 'allow' });
+      try {
+        const page = await b.context.newPage();
+        const errors = [];
+        page.on('pageerror', (e) => errors.push(e.message));
+        await page.goto(`${served.url}?${FAST}`);
+        assert(await page.evaluate(() => crossOriginIsolated), '`coam serve` sends the isolation headers (multi-threaded WASM)');
+        // The first visit installs the service worker, which precaches the build, the model and the samples.
+        const precached = await page.evaluate(async () => {
+          const reg = await navigator.serviceWorker.ready;
+          const keys = [];
+          for (const name of await caches.keys()) if (name.startsWith('coam-precache-')) keys.push(...(await (await caches.open(name)).keys()).map((r) => new URL(r.url).pathname));
+          return { active: !!reg.active, keys };
+        });
+        assert(precached.active, 'a service worker is active');
+        for (const want of [/coam-encoder-.*\.onnx$/, /coam-decoder-.*\.onnx$/, /samples\/box_in_scene\.jpg$/, /index\.html$/, /ort-wasm-simd-threaded-.*\.wasm$/]) {
+          assert(precached.keys.some((k) => want.test(k)), `precached ${want}: ${precached.keys.join(', ')}`);
+        }
+        await served.close();
+        await b.context.setOffline(true);
+        await page.goto(`${served.url}?${FAST}&sample=box`);
+        const n = await waitForMatches(page, 120_000);
+        assert(n > 0, 'matched offline');
+        assert(await page.evaluate(() => crossOriginIsolated), 'still isolated offline (the cached page keeps its headers)');
+        await page.getByRole('button', { name: 'Graffiti (viewpoint)' }).click();
+        await page.getByRole('status').filter({ hasText: /Matching|matches/ }).waitFor();
+        const names = await page.locator('.slot-file').allTextContents();
+        assert(names[0].includes('graf1') && names[1].includes('graf3'), `another sample pair loads offline: ${names}`);
+        assert(errors.length === 0, `page errors: ${errors.join(' | ')}`);
+        console.log(`    ${precached.keys.length} files precached; ${n} matches offline`);
+      } finally {
+        await b.close();
+        await served.close();
+      }
+    },
+  },
+  {
+    name: 'dist/index.html opened from disk says how to serve it instead of a blank page',
+    async run({ page }) {
+      await page.goto(`file://${join(ROOT, 'dist', 'index.html')}`);
+      const text = await page.locator('#root').textContent({ timeout: 10_000 });
+      assert(/npx coam serve/.test(text) && /opened from (your )?disk/i.test(text), `message: "${text}"`);
     },
   },
   {

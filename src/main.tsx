@@ -5,6 +5,7 @@ import { start, probeBackend } from './state/controller';
 import { parseUrlSettings } from './state/url-params';
 import { useCoam } from './state/store';
 import { currentOverlay } from './render/current';
+import { registerServiceWorker } from './offline/register';
 import './ui/app.css';
 
 // Read-only numbers for tests and the benchmark (how many inferences, frames drawn), and a probe
@@ -76,6 +77,7 @@ const unsubscribeFirst = useCoam.subscribe((s) => {
 (window as unknown as { __coamDebug: typeof debug }).__coamDebug = debug;
 
 start(parseUrlSettings(location.search));
+registerServiceWorker();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
