@@ -75,6 +75,8 @@ export async function launchBrowser({ webgpu = false, serviceWorkers = 'block' }
   });
   return {
     context,
+    /** The profile folder: it names this browser's processes (the large-image bench sums their memory). */
+    userDataDir,
     async close() {
       await context.close().catch(() => undefined);
       rmSync(userDataDir, { recursive: true, force: true });
