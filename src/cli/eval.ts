@@ -19,7 +19,7 @@ import { cornerError, fractionBelow, matchingAccuracy, poseAuc, poseErrorDeg, sy
 import type { CoamModel } from '../core/model';
 import { loadModel, loadOrt, readImage } from '../core/node';
 import { matchesFileToJson, matchPair, toMatchesFile } from '../core/pipeline';
-import type { MatchesFile, MatchOptions, Point } from '../core/types';
+import type { Conditioning, MatchesFile, MatchOptions, Point } from '../core/types';
 import { viewChanges, type SearchMode, type ViewChoice } from '../core/views';
 import { intOption, matchOptionsFrom, parse, searchOption, strOption } from './args';
 import { discover, GROUPS, matchesPath, type Group, type PairSpec } from './dataset';
@@ -109,7 +109,7 @@ export interface GroupSummary {
 export interface EvalReport {
   dataDir: string;
   source:
-    | { kind: 'model'; name: string; version: string; backend: string; longSide: number; conditioning: 'pair' | 'self'; search: SearchMode }
+    | { kind: 'model'; name: string; version: string; backend: string; longSide: number; conditioning: Conditioning; search: SearchMode }
     | { kind: 'matches'; dir: string };
   topK: number;
   groups: Partial<Record<Group, { summary: GroupSummary; pairs: PairReport[] }>>;

@@ -16,7 +16,7 @@
  */
 import type * as OrtTypes from 'onnxruntime-web';
 import { CoamError } from './errors';
-import type { DenseOutput, ModelInfo, PreparedImage } from './types';
+import type { Conditioning, DenseOutput, ModelInfo, PreparedImage } from './types';
 
 export type OrtModule = typeof import('onnxruntime-web');
 
@@ -482,7 +482,7 @@ export class CoamModel {
    * Both passes of a pair: A conditioned on B and B on A ('pair'), or each on itself ('self').
    * With the split graphs each image is encoded once; without, the contract graph runs twice.
    */
-  async runPair(a: PreparedImage, b: PreparedImage, conditioning: 'pair' | 'self' = 'pair'): Promise<[DenseOutput, DenseOutput]> {
+  async runPair(a: PreparedImage, b: PreparedImage, conditioning: Conditioning = 'pair'): Promise<[DenseOutput, DenseOutput]> {
     const self = conditioning === 'self';
     if (!this.split) return [await this.run(a, self ? a : b), await this.run(b, self ? b : a)];
     const encA = await this.encode(a);

@@ -8,7 +8,7 @@ import { exportCsv, exportJson, exportPng, exportSvg } from '../state/exports';
 import { buildShareUrl, iframeSnippet } from '../state/url-params';
 import type { HeatmapMode, Layout, RansacMode } from '../state/store';
 import type { SearchMode } from '../core/views';
-import { DEFAULT_MATCH_OPTIONS } from '../core/types';
+import { DEFAULT_MATCH_OPTIONS, type Conditioning } from '../core/types';
 
 /** The ratio test's thresholds on offer (1: off); a URL may set another. */
 const RATIO_CHOICES = [1, 0.95, 0.9, 0.85, 0.8, 0.7];
@@ -106,7 +106,7 @@ export function Controls() {
           <input type="range" min={0} max={1} step={0.05} value={blend} onChange={(e) => setBlend(Number(e.currentTarget.value))} aria-label="Warp blend" />
         </label>
       )}
-      <Select<'pair' | 'self'>
+      <Select<Conditioning>
         label="Conditioning"
         value={conditioning}
         onChange={setConditioning}

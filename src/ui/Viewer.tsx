@@ -5,7 +5,7 @@ import { heatmapRgba, matchColors } from '../render/colormap';
 import { setCurrentOverlay } from '../render/current';
 import { useCoam, type CoamState } from '../state/store';
 import { currentGeometry, effectiveLayout, inspection, matchArrays, shownCount, type Inspection } from '../state/derived';
-import type { Slot } from '../worker/protocol';
+import type { Slot } from '../core/types';
 
 /** Pushes the parts of the state that changed to the overlay. */
 function sync(o: MatchOverlay, s: CoamState, prev: CoamState | null, mem: { insp: Inspection | null }): void {

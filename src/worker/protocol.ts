@@ -3,13 +3,10 @@
  * these types without pulling in onnxruntime.
  */
 import type { CoamErrorCode } from '../core/errors';
-import type { ModelInfo, PairResult, Point } from '../core/types';
+import type { Conditioning, GeometryKind, ModelInfo, PairResult, Point } from '../core/types';
 import type { SearchMode } from '../core/views';
 
-export type Slot = 'A' | 'B';
 export type BackendName = 'webgpu' | 'wasm';
-export type Conditioning = 'pair' | 'self';
-export type GeometryKind = 'homography' | 'fundamental';
 
 /**
  * Where the model comes from: a contract graph's URL, the bundled model's split graphs, or bytes
