@@ -5,7 +5,7 @@
  * Browser-safe: the caller injects the ort module (the browser picks the webgpu or wasm bundle, Node
  * imports 'onnxruntime-web' which resolves to its Node build with the wasm backend).
  *
- * The contract (issue #2): inputs `image` [1,3,H,W] and `condition` [1,3,Hc,Wc], float32 RGB in
+ * The model contract: inputs `image` [1,3,H,W] and `condition` [1,3,Hc,Wc], float32 RGB in
  * [0,1]; outputs `descriptors` [1,D,H/s,W/s] unit-L2 along axis 1 and `distinctiveness`
  * [1,1,H/s,W/s] in [0,1]. The sidecar (ModelInfo) is the one source of truth for s, D, multiple.
  *

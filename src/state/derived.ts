@@ -16,7 +16,7 @@ export function totalCount(s: Pick<CoamState, 'result'>): number {
   return s.result ? s.result.matches.length : 0;
 }
 
-/** Landscape pairs side by side; portrait pairs (both taller than wide) stacked, as the issue asks. */
+/** Layout 'auto': portrait pairs (both images taller than wide) stacked, any other pair side by side. */
 export function effectiveLayout(s: Pick<CoamState, 'layout' | 'images'>): Exclude<Layout, 'auto'> {
   if (s.layout !== 'auto') return s.layout;
   const a = s.images.A;
