@@ -65,7 +65,10 @@ export type FromWorker =
     }
   | { type: 'decoded'; imageId: string; width: number; height: number; decodeMs: number }
   | { type: 'result'; runId: number; result: PairResult }
-  /** The upright view's matches, shown while the test-time search tries the other views (copied, not transferred). */
+  /**
+   * The upright view's matches, shown while the test-time search tries the other views. The search
+   * may still keep those outputs, so the worker sends a copy of them, transferred as a result is.
+   */
   | { type: 'interim'; runId: number; result: PairResult }
   | {
       type: 'geometry';
