@@ -1,4 +1,4 @@
-/** Sub-cell refinement of a match: where, within half a cell, the other image's descriptor fits best. */
+/** Sub-cell refinement: where, within half a cell, the other image's descriptor fits best. */
 import type { DenseOutput } from '../types';
 
 /** Sample spacing of the sub-cell search, in cells (1/8: half a pixel at stride 4). */
