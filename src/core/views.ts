@@ -41,7 +41,10 @@ export interface ViewChoice extends View {
   tried: number;
 }
 
-/** Matches checked per view, and the homography inlier threshold in pixels at a 640 px long side. */
+/**
+ * Matches checked per view, and the homography inlier threshold in pixels at the model's input long
+ * side (the sidecar's `inputSize.longSide`).
+ */
 export const VERIFY_TOP = 200;
 export const VERIFY_PX = 6;
 /**
@@ -165,17 +168,19 @@ export function unturnGeometry(prep: FedGeometry, quarterTurns: QuarterTurns): F
 
 /**
  * How many of the top matches fit one homography within VERIFY_PX, measured with each image
- * scaled to a 640 px long side (so views at different sizes compare). Seeded: deterministic.
+ * scaled to `longSide` px, the model's input long side (so views at different sizes compare, and
+ * every run of one model checks in the same pixels). Seeded: deterministic.
  */
 export function verifyMatches(
   matches: ReadonlyArray<Pick<Match, 'xyA' | 'xyB'>>,
   sizeA: { width: number; height: number },
   sizeB: { width: number; height: number },
+  longSide: number,
 ): number {
   const top = matches.slice(0, VERIFY_TOP);
   if (top.length < 8) return 0;
-  const sA = 640 / Math.max(sizeA.width, sizeA.height);
-  const sB = 640 / Math.max(sizeB.width, sizeB.height);
+  const sA = longSide / Math.max(sizeA.width, sizeA.height);
+  const sB = longSide / Math.max(sizeB.width, sizeB.height);
   const src = top.map((m): Point => [m.xyA[0] * sA, m.xyA[1] * sA]);
   const dst = top.map((m): Point => [m.xyB[0] * sB, m.xyB[1] * sB]);
   return ransacHomography(src, dst, { threshold: VERIFY_PX, maxIterations: 1000, seed: 1 })?.inlierCount ?? 0;

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import type { Conditioning } from '../core/types';
 import { conditioningComparison } from './derived';
 import type { CoamState, RunSummary } from './store';
 
-const summary = (conditioning: 'pair' | 'self', over: Partial<RunSummary> = {}): RunSummary => ({
+const summary = (conditioning: Conditioning, over: Partial<RunSummary> = {}): RunSummary => ({
   imageA: 'a',
   imageB: 'b',
   longSide: 640,

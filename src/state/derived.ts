@@ -2,11 +2,10 @@
  * Values computed from the store, never stored: the top-K prefix, the effective layout, which
  * drawn matches are inliers, and the inspect heatmap.
  */
-import type { DenseOutput, PairResult, Point } from '../core/types';
+import type { DenseOutput, PairResult, Point, Slot } from '../core/types';
 import { cellCenterFed, nearestCell, similarityMap } from '../core/matching';
-import { fedToOriginal } from '../core/image';
+import { fedToOriginal, originalToFed } from '../core/image';
 import type { CoamState, GeometryResult, Layout } from './store';
-import type { Slot } from '../worker/protocol';
 
 /** K is a prefix of the sorted list; it never exceeds what there is. */
 export function shownCount(s: Pick<CoamState, 'k' | 'result'>): number {
@@ -17,7 +16,7 @@ export function totalCount(s: Pick<CoamState, 'result'>): number {
   return s.result ? s.result.matches.length : 0;
 }
 
-/** Landscape pairs side by side; portrait pairs (both taller than wide) stacked, as the issue asks. */
+/** Layout 'auto': portrait pairs (both images taller than wide) stacked, any other pair side by side. */
 export function effectiveLayout(s: Pick<CoamState, 'layout' | 'images'>): Exclude<Layout, 'auto'> {
   if (s.layout !== 'auto') return s.layout;
   const a = s.images.A;
@@ -38,8 +37,7 @@ export function currentGeometry(s: Pick<CoamState, 'geometry' | 'ransac' | 'run'
 export function cellAt(result: PairResult, slot: Slot, xy: Point): number {
   const prep = slot === 'A' ? result.preparedA : result.preparedB;
   const dense = slot === 'A' ? result.denseA : result.denseB;
-  const xFed = (xy[0] + 0.5) * prep.scaleX - 0.5;
-  const yFed = (xy[1] + 0.5) * prep.scaleY - 0.5;
+  const [xFed, yFed] = originalToFed(xy, prep);
   return nearestCell(xFed, yFed, dense.gridWidth, dense.gridHeight, dense.stride);
 }
 
