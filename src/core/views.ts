@@ -53,7 +53,7 @@ export const VERIFY_PX = 6;
  * nothing). Chosen on ../shared/data/val at model step 15,174: the upright views that succeeded had
  * 14 or more of their top 200 matches on one homography, the failing ones 13 or fewer, so 24 (12 %)
  * searches every failure and a few borderline successes, which keep their upright view when no
- * other verifies better (models/README.md, "Test-time views").
+ * other verifies better (CHANGELOG.md).
  */
 export const AUTO_MIN_INLIER_SHARE = 0.12;
 export const AUTO_MIN_INLIERS = 12;
@@ -98,7 +98,7 @@ export const FINE_ZOOM = 4;
  * large photo's detail, denser sampling of a small one), each alone at that size (a 1.6x zoom
  * either way, between the coarse views' 1x and 2x), and each against the other at a quarter of
  * it (a close-up against a wide shot, a 6.4x zoom from the upright view).
- * Chosen on ../shared/data/val at step 37,321 (models/README.md, "Test-time views").
+ * Chosen on ../shared/data/val at step 37,321 (CHANGELOG.md).
  */
 export function fineViews(longSide: number, quarterTurns: QuarterTurns): View[] {
   const fine = Math.round(FINE_SCALE * longSide);
