@@ -1,6 +1,6 @@
 // The e2e tests. Each gets a fresh page in a shared browser (the WebGPU test starts its own).
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { encode as encodePng } from 'fast-png';
 import { ROOT, assert, coamServe, dropFiles, inferenceRuns, launchBrowser, waitForMatches, debugState, startPlainServer } from './harness.mjs';
 
@@ -451,6 +451,34 @@ export const tests = [
       } finally {
         await plain.close();
       }
+    },
+  },
+  {
+    // The README's picture of the app, remade by every run of the suite so it shows the app as it is.
+    name: 'screenshot: a sample pair matched, its best 120 matches checked by RANSAC → docs/screenshot.png',
+    async run({ page, url }) {
+      const path = join(ROOT, 'docs', 'screenshot.png');
+      await page.setViewportSize({ width: 1280, height: 720 });
+      await page.goto(`${url}?sample=graf&k=120&ransac=homography`);
+      // The default run ends with the test-time views' result: wait for it, not the upright view's.
+      await page.getByTestId('search').filter({ hasText: /search \d+(\.\d)? ms: kept / }).waitFor({ timeout: 140_000 });
+      const total = await waitForMatches(page);
+      assert(total > 0, `expected matches, got ${total}`);
+      await page.getByRole('status').filter({ hasText: new RegExp(`\\d+ matches shown of ${total}`) }).waitFor({ timeout: 5000 });
+      const legend = page.getByTestId('legend').filter({ hasText: /\d+ inliers .* \d+ outliers/ });
+      await legend.waitFor({ timeout: 20_000 });
+      // graf is a planar scene: one homography fits most of the best 120 matches.
+      const inliers = Number(/(\d+) inliers/.exec(await legend.textContent())[1]);
+      assert(inliers >= 0.6 * Math.min(120, total), `${inliers} of ${Math.min(120, total)} shown matches fit one homography`);
+      // The overlay draws on the next animation frames.
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      mkdirSync(dirname(path), { recursive: true });
+      // The timings change from run to run; without them the picture changes only when the app does.
+      const png = await page.screenshot({ path, type: 'png', style: '[data-testid="timings"] { visibility: hidden; }' });
+      assert(png.subarray(1, 4).toString() === 'PNG', 'PNG signature');
+      const [width, height] = [png.readUInt32BE(16), png.readUInt32BE(20)];
+      assert(width === 1280 && height === 720, `screenshot ${width}x${height}, expected 1280x720`);
+      console.log(`    docs/screenshot.png ${width}x${height}, ${(png.length / 1024).toFixed(0)} KiB; ${total} matches, ${inliers} inliers of the best 120`);
     },
   },
   {

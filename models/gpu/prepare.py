@@ -1,9 +1,8 @@
 #!/usr/bin/env python3
-"""Make the training photos travel to a lent GPU machine (the `device` tool), which cannot see
-../shared: downscaled JPEG copies in gpu_data/train/ (git-ignored), under a size budget so the
-working tree that travels stays under its 64 MiB.
+"""Copy the training photos for a training machine that cannot see ../shared: downscaled JPEGs
+in gpu_data/train/ (git-ignored), under a size budget so they are quick to copy along.
 
-    /usr/bin/python3 models/gpu/prepare.py            # then run models/gpu/run.sh there, carrying gpu_data
+    /usr/bin/python3 models/gpu/prepare.py            # then, there: bash models/gpu/run.sh
 
 Same file names as ../shared/data/train (the groups in them drive --group-power); long side at
 most 512 (train.py loads at most 640); the JPEG quality is lowered until the budget holds (834
@@ -28,7 +27,7 @@ def main(argv=None) -> int:
     p.add_argument("--data", default=os.path.join(ROOT, "..", "shared", "data", "train"))
     p.add_argument("--out", default=os.path.join(ROOT, "gpu_data", "train"))
     p.add_argument("--budget-mib", type=float, default=25.0,
-                   help="the repo already sends ~33 MiB (the model, its checkpoint); the limit is 64")
+                   help="total size of the copies")
     p.add_argument("--long-side", type=int, default=512)
     args = p.parse_args(argv)
     if not os.path.isdir(args.data):

@@ -1,22 +1,36 @@
 #!/usr/bin/env bash
-# On a lent GPU machine (the `device` tool's run, from the repo root, carrying gpu_data):
+# Continue the bundled model's training run on a CUDA machine, from the repository root:
 #   bash models/gpu/run.sh [MINUTES] [extra train.py options]
-# continues models/checkpoints/main for MINUTES of wall clock (an annealed warm restart, see
-# train.py --session-minutes) with 14 DataLoader workers feeding batches of 32, then leaves
-# latest.pt and log.jsonl in $OUT. Back here: copy them into models/checkpoints/main/ and run
-# /usr/bin/python3 models/release.py (validation and the card's figures are measured here).
+# resumes models/checkpoints/main/latest.pt and trains for MINUTES of wall clock (default 60): the
+# release's recipe (a warm restart annealed to the end of the run, the same views, photo groups and
+# real pairs as the CPU training in models/README.md), in batches of 32 pairs made by DataLoader
+# workers (one per CPU core, less two). Photos come from ../shared/data/train, or, on a machine that
+# cannot see ../shared, from gpu_data/train (made here by models/gpu/prepare.py; copy it along).
+# Validation runs when ../shared/data/val is there. The weights, optimiser state and log stay in
+# models/checkpoints/main/ (and are copied to $OUT when it is set); release them on a machine with
+# ../shared/data/val: /usr/bin/python3 models/release.py.
 set -euo pipefail
-minutes=${1:-8}
+minutes=${1:-60}
 shift || true
-if [ ! -d gpu_data/train ]; then
-  echo "no gpu_data/train: run /usr/bin/python3 models/gpu/prepare.py first and carry gpu_data" >&2
+python=${PYTHON:-python3}
+if [ -d ../shared/data/train ]; then
+  data=../shared/data/train
+elif [ -d gpu_data/train ]; then
+  data=gpu_data/train
+else
+  echo "no training photos: neither ../shared/data/train nor gpu_data/train (run models/gpu/prepare.py and copy gpu_data along)" >&2
   exit 2
 fi
-out=${OUT:-/tmp/coam-gpu}
-mkdir -p "$out"
-nvidia-smi -L || true
+"$python" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' || {
+  echo "$python sees no CUDA device: this recipe is for a GPU (models/train.py alone trains on the CPU)" >&2
+  exit 2
+}
+workers=$(( $(nproc) > 3 ? $(nproc) - 2 : 1 ))
 export PYTHONUNBUFFERED=1
-python3 models/train.py --data gpu_data/train --val gpu_data/no-val --run main \
-  --session-minutes "$minutes" --batch 32 --workers 14 --lr 1e-3 \
-  --scale-range 2.5 --full-rotation 0.25 --group-power 0.5 --real-share 0.25 --log-every 50 --save-every 250 "$@" 2>&1 | tee "$out/train.log"
-cp models/checkpoints/main/latest.pt models/checkpoints/main/log.jsonl "$out/"
+"$python" models/train.py --data "$data" --run main --batch 32 --workers "$workers" \
+  --session-minutes "$minutes" --lr 1e-3 --scale-range 2.0 --full-rotation 0.1 --max-angle 0.8 \
+  --group-power 0.5 --real-share 0.3 --log-every 50 --save-every 250 "$@"
+if [ -n "${OUT:-}" ]; then
+  mkdir -p "$OUT"
+  cp models/checkpoints/main/latest.pt models/checkpoints/main/log.jsonl "$OUT/"
+fi

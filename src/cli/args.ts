@@ -13,7 +13,15 @@ export class UsageError extends Error {
   }
 }
 
-export const USAGE = `coam — CoAM co-attention image matching (Wiles et al., CVPR 2021) in Node
+/** `--help` (or `-h`) among a command's arguments: main prints `usage` (or USAGE) and exits 0. */
+export class HelpRequested extends Error {
+  constructor(readonly usage: string | undefined) {
+    super('help requested');
+    this.name = 'HelpRequested';
+  }
+}
+
+const HEADER = `coam — CoAM co-attention image matching (Wiles et al., CVPR 2021) in Node
 
 Usage:
   coam match A B [options]         match two images (JPEG, PNG or PPM)
@@ -21,8 +29,10 @@ Usage:
   coam serve [DIR] [--port N]      serve the built app (default ./dist, port 8080) with the
                                    isolation headers multi-threaded WASM needs (--host H)
   coam help                        this text
+  coam COMMAND --help              that command's usage
+`;
 
-match options:
+const MATCH_OPTIONS_TEXT = `match options:
   --top-k N           keep the best N matches (default 500)
   --long-side N       feed images with this long side (default: the model's, 640)
   --model PATH        ONNX model (default models/coam.onnx; its sidecar is PATH with .json,
@@ -44,8 +54,9 @@ match options:
                       the runner-up's (the best cell outside 5 x 5 cells around it), both ways
                       (default 0.85; 1 keeps every mutual nearest neighbour)
   --threads N         WASM threads (default min(4, cores))
+`;
 
-eval options:
+const EVAL_OPTIONS_TEXT = `eval options:
   --top-k N           matches scored per pair (default 1000)
   --long-side N       as for match (default 640)
   --model PATH, --sidecar PATH, --self-condition, --search MODE, --threads N,
@@ -57,16 +68,32 @@ eval options:
   --json PATH         write the full report (per pair and per group) as JSON
   --limit N           at most N pairs per group
   --verbose           print one row per pair
+`;
 
-Data layout (as ../shared/data/val):
+const DATA_LAYOUT = `Data layout (as ../shared/data/val):
   homography/<seq>/1.jpg … n.jpg + H_1_k      MMA, RANSAC homography corner error
   epipolar/<pair>/1.jpg 2.jpg corr.txt        RANSAC F, symmetric epipolar distance of corr.txt
   pose/<pair>/1.jpg 2.jpg K1 K2 R t           essential matrix, pose error AUC (x2 = R x1 + t)
 `;
 
+/** Every command and option: `coam help`, and after a usage mistake. */
+export const USAGE = `${HEADER}\n${MATCH_OPTIONS_TEXT}\n${EVAL_OPTIONS_TEXT}\n${DATA_LAYOUT}`;
+
+/** `coam match --help`. */
+export const MATCH_USAGE = `Usage: coam match A B [options]     match two images (JPEG, PNG or PPM)\n\n${MATCH_OPTIONS_TEXT}`;
+
+/** `coam eval --help`. */
+export const EVAL_USAGE = `Usage: coam eval DATA_DIR [options]  evaluate on homography/, epipolar/, pose/ folders\n\n${EVAL_OPTIONS_TEXT}\n${DATA_LAYOUT}`;
+
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-export function parse(args: string[], options: Options, positionals: { min: number; max: number; names: string }) {
+/**
+ * Parses a command's arguments. `--help` or `-h` anywhere before a `--` asks for the command's
+ * `usage` instead, whatever else the arguments hold.
+ */
+export function parse(args: string[], options: Options, positionals: { min: number; max: number; names: string; usage?: string }) {
+  const end = args.indexOf('--');
+  if ((end < 0 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h')) throw new HelpRequested(positionals.usage);
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args, options, allowPositionals: true, strict: true });

@@ -307,6 +307,29 @@ describe('coam match --ratio', () => {
   });
 });
 
+describe('coam COMMAND --help', () => {
+  it("prints that command's usage on stdout and exits 0, whatever else the arguments hold", async () => {
+    for (const [command, own, other] of [
+      ['match', /Usage: coam match A B/, /eval options:/],
+      ['eval', /Usage: coam eval DATA_DIR/, /match options:/],
+    ] as const) {
+      for (const argv of [[command, '--help'], [command, '-h'], [command, 'x.png', '--bogus', '--help']]) {
+        const io = capture();
+        expect(await main(argv, io), argv.join(' ')).toBe(0);
+        const out = io.stdout.join('\n');
+        expect(out).toMatch(own);
+        expect(out).toMatch(/--top-k N/);
+        expect(out).not.toMatch(other);
+        expect(io.stderr).toEqual([]);
+      }
+    }
+    // After '--' it is an argument like any other: here a DATA_DIR that does not exist.
+    const io = capture();
+    expect(await main(['eval', '--', '--help'], io)).toBe(2);
+    expect(io.stderr.join('\n')).toMatch(/DATA_DIR does not exist/);
+  });
+});
+
 describe('usage errors: exit 2, a message, never a stack trace', () => {
   it('bad arguments', async () => {
     for (const argv of [
@@ -346,11 +369,13 @@ describe('usage errors: exit 2, a message, never a stack trace', () => {
     expect(io.stderr.join('\n')).toMatch(/bad\.jpg: This file is not an image coam can read \(expected JPEG, PNG or PPM\)/);
   });
 
-  it('bin/coam.mjs runs through tsx (help, and exit code 2 on a missing DATA_DIR)', async () => {
+  it('bin/coam.mjs runs through tsx (help, eval --help, and exit code 2 on a missing DATA_DIR)', async () => {
     const run = promisify(execFile);
     const bin = join(ROOT, 'bin', 'coam.mjs');
     const help = await run(process.execPath, [bin, 'help'], { cwd: ROOT });
     expect(help.stdout).toMatch(/coam match A B/);
+    const evalHelp = await run(process.execPath, [bin, 'eval', '--help'], { cwd: ROOT });
+    expect(evalHelp.stdout).toMatch(/Usage: coam eval DATA_DIR/);
     const failed = await run(process.execPath, [bin, 'eval', join(tmp, 'nope')], { cwd: ROOT }).catch((e) => e);
     expect(failed.code).toBe(2);
     expect(failed.stderr).toMatch(/DATA_DIR does not exist/);

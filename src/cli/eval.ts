@@ -19,9 +19,9 @@ import { cornerError, fractionBelow, matchingAccuracy, poseAuc, poseErrorDeg, sy
 import type { CoamModel } from '../core/model';
 import { loadModel, loadOrt, readImage } from '../core/node';
 import { matchesFileToJson, matchPair, toMatchesFile } from '../core/pipeline';
-import type { MatchesFile, MatchOptions, Point } from '../core/types';
+import type { Conditioning, MatchesFile, MatchOptions, Point } from '../core/types';
 import { viewChanges, type SearchMode, type ViewChoice } from '../core/views';
-import { intOption, matchOptionsFrom, parse, searchOption, strOption } from './args';
+import { EVAL_USAGE, intOption, matchOptionsFrom, parse, searchOption, strOption } from './args';
 import { discover, GROUPS, matchesPath, type Group, type PairSpec } from './dataset';
 import type { Io } from './io';
 import { writeOut } from './match';
@@ -109,7 +109,7 @@ export interface GroupSummary {
 export interface EvalReport {
   dataDir: string;
   source:
-    | { kind: 'model'; name: string; version: string; backend: string; longSide: number; conditioning: 'pair' | 'self'; search: SearchMode }
+    | { kind: 'model'; name: string; version: string; backend: string; longSide: number; conditioning: Conditioning; search: SearchMode }
     | { kind: 'matches'; dir: string };
   topK: number;
   groups: Partial<Record<Group, { summary: GroupSummary; pairs: PairReport[] }>>;
@@ -419,7 +419,7 @@ export function reportToJson(report: EvalReport): string {
 }
 
 export async function evalCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse(args, EVAL_OPTIONS, { min: 1, max: 1, names: 'one DATA_DIR: coam eval DATA_DIR' });
+  const { values, positionals } = parse(args, EVAL_OPTIONS, { min: 1, max: 1, names: 'one DATA_DIR: coam eval DATA_DIR', usage: EVAL_USAGE });
   const opts: EvalOptions = {
     topK: intOption(values, 'top-k', 1000)!,
     longSide: intOption(values, 'long-side', undefined, 16),

@@ -1,9 +1,10 @@
 /**
- * The `coam` command line: `coam match A B`, `coam eval DATA_DIR`, `coam serve [DIR]`. bin/coam.mjs calls main().
- * Exit codes: 0 ok, 1 a failure (unreadable image, broken model), 2 bad usage or missing input.
+ * The `coam` command line: `coam match A B`, `coam eval DATA_DIR`, `coam serve [DIR]`. bin/coam.mjs
+ * calls main(). `coam COMMAND --help` prints that command's usage. Exit codes: 0 ok (help too), 1 a
+ * failure (unreadable image, broken model), 2 bad usage or missing input.
  */
 import { isCoamError } from '../core/errors';
-import { USAGE, UsageError } from './args';
+import { HelpRequested, USAGE, UsageError } from './args';
 import { evalCommand } from './eval';
 import { processIo, type Io } from './io';
 import { matchCommand } from './match';
@@ -29,6 +30,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         throw new UsageError(`unknown command '${command}'`);
     }
   } catch (e) {
+    if (e instanceof HelpRequested) {
+      io.out(e.usage ?? USAGE);
+      return 0;
+    }
     if (e instanceof UsageError) {
       io.err(`coam: ${e.message}\n`);
       io.err(USAGE);

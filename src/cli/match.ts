@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { loadModel, loadOrt, readImage } from '../core/node';
 import { matchesFileToJson, matchesToCsv, matchPair, toMatchesFile } from '../core/pipeline';
-import { intOption, matchOptionsFrom, parse, searchOption, strOption } from './args';
+import { MATCH_USAGE, intOption, matchOptionsFrom, parse, searchOption, strOption } from './args';
 import { describeKeptView, type ViewChoice } from '../core/views';
 import type { Io } from './io';
 import { matchFigureSvg } from './svg';
@@ -35,7 +35,7 @@ export function writeOut(path: string, content: string | Uint8Array): void {
 }
 
 export async function matchCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse(args, MATCH_OPTIONS, { min: 2, max: 2, names: 'two images: coam match A B' });
+  const { values, positionals } = parse(args, MATCH_OPTIONS, { min: 2, max: 2, names: 'two images: coam match A B', usage: MATCH_USAGE });
   const topK = intOption(values, 'top-k', 500)!;
   const longSideOpt = intOption(values, 'long-side', undefined, 16);
   const threads = intOption(values, 'threads', undefined);

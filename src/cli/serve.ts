@@ -9,7 +9,7 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { extname, join, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CoamError } from '../core/errors';
-import { UsageError } from './args';
+import { HelpRequested, UsageError } from './args';
 import type { Io } from './io';
 
 export const SERVE_USAGE = `coam serve [DIR] [--port N] [--host H]
@@ -101,10 +101,7 @@ export async function serveCommand(argv: string[], io: Io, stop?: Promise<void>)
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  if (parsed.values.help) {
-    io.out(SERVE_USAGE);
-    return 0;
-  }
+  if (parsed.values.help) throw new HelpRequested(SERVE_USAGE);
   if (parsed.positionals.length > 1) throw new UsageError(`serve takes one folder, got ${parsed.positionals.length}`);
   const port = parsed.values.port === undefined ? 8080 : Number(parsed.values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a whole number from 0 to 65535, got '${parsed.values.port}'`);

@@ -8,10 +8,6 @@
 export type Mat3 = number[];
 export type Vec3 = [number, number, number];
 
-export function identity3(): Mat3 {
-  return [1, 0, 0, 0, 1, 0, 0, 0, 1];
-}
-
 export function mul3(a: readonly number[], b: readonly number[]): Mat3 {
   const out = new Array<number>(9);
   for (let i = 0; i < 3; i++) {
@@ -62,10 +58,6 @@ export function mulVec3(a: readonly number[], v: readonly number[]): Vec3 {
     a[3] * v[0] + a[4] * v[1] + a[5] * v[2],
     a[6] * v[0] + a[7] * v[1] + a[8] * v[2],
   ];
-}
-
-export function scale3(a: readonly number[], s: number): Mat3 {
-  return a.map((v) => v * s);
 }
 
 export function frobenius(a: ArrayLike<number>): number {

@@ -5,7 +5,7 @@
  * Browser-safe: the caller injects the ort module (the browser picks the webgpu or wasm bundle, Node
  * imports 'onnxruntime-web' which resolves to its Node build with the wasm backend).
  *
- * The contract (issue #2): inputs `image` [1,3,H,W] and `condition` [1,3,Hc,Wc], float32 RGB in
+ * The model contract: inputs `image` [1,3,H,W] and `condition` [1,3,Hc,Wc], float32 RGB in
  * [0,1]; outputs `descriptors` [1,D,H/s,W/s] unit-L2 along axis 1 and `distinctiveness`
  * [1,1,H/s,W/s] in [0,1]. The sidecar (ModelInfo) is the one source of truth for s, D, multiple.
  *
@@ -16,7 +16,7 @@
  */
 import type * as OrtTypes from 'onnxruntime-web';
 import { CoamError } from './errors';
-import type { DenseOutput, ModelInfo, PreparedImage } from './types';
+import type { Conditioning, DenseOutput, ModelInfo, PreparedImage } from './types';
 
 export type OrtModule = typeof import('onnxruntime-web');
 
@@ -482,7 +482,7 @@ export class CoamModel {
    * Both passes of a pair: A conditioned on B and B on A ('pair'), or each on itself ('self').
    * With the split graphs each image is encoded once; without, the contract graph runs twice.
    */
-  async runPair(a: PreparedImage, b: PreparedImage, conditioning: 'pair' | 'self' = 'pair'): Promise<[DenseOutput, DenseOutput]> {
+  async runPair(a: PreparedImage, b: PreparedImage, conditioning: Conditioning = 'pair'): Promise<[DenseOutput, DenseOutput]> {
     const self = conditioning === 'self';
     if (!this.split) return [await this.run(a, self ? a : b), await this.run(b, self ? b : a)];
     const encA = await this.encode(a);

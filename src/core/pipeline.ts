@@ -11,7 +11,7 @@ import type { CoamModel, EncodedImage } from './model';
 import { fineViews, needsSearch, searchViews, turnRaster, unturnDense, unturnGeometry, verifyMatches } from './views';
 import type { QuarterTurns, SearchMode, View } from './views';
 import { DEFAULT_MATCH_OPTIONS } from './types';
-import type { DenseOutput, FedGeometry, Match, MatchesFile, MatchOptions, PairResult, Point, PreparedImage, RasterImage, Timings } from './types';
+import type { Conditioning, DenseOutput, FedGeometry, Match, MatchesFile, MatchOptions, PairResult, Point, PreparedImage, RasterImage, Slot, Timings } from './types';
 
 export type PipelineStage = 'preprocess' | 'encode' | 'passAB' | 'passBA' | 'match' | 'search';
 
@@ -23,7 +23,7 @@ export interface MatchPairOptions {
    * 'pair' (the paper): A conditioned on B and B on A. 'self': each image conditioned on itself,
    * an ablation that shows what the co-attention adds.
    */
-  conditioning?: 'pair' | 'self';
+  conditioning?: Conditioning;
   /**
    * Test-time views (views.ts): 'off' (the default here) feeds the images as given; 'auto' tries
    * B turned and either image at half size when the upright matches fail the geometric check, then
@@ -100,7 +100,7 @@ interface ViewRun {
 }
 
 /** 'B1@320': image B turned once, fed at a long side of 320 (with '' for the side: the prefix of all sizes). */
-const cacheKey = (slot: 'A' | 'B', quarterTurns: QuarterTurns, longSide: number | ''): string => `${slot}${quarterTurns}@${longSide}`;
+const cacheKey = (slot: Slot, quarterTurns: QuarterTurns, longSide: number | ''): string => `${slot}${quarterTurns}@${longSide}`;
 
 /**
  * Runs views of one pair, preparing and (with the split graphs) encoding each image once per
@@ -118,7 +118,7 @@ class ViewRunner {
     private readonly self: boolean,
   ) {}
 
-  private prepare(slot: 'A' | 'B', quarterTurns: QuarterTurns, longSide: number): PreparedImage {
+  private prepare(slot: Slot, quarterTurns: QuarterTurns, longSide: number): PreparedImage {
     const key = cacheKey(slot, quarterTurns, longSide);
     let prep = this.prepared.get(key);
     if (!prep) {
@@ -133,7 +133,7 @@ class ViewRunner {
     return prep;
   }
 
-  private async encode(slot: 'A' | 'B', quarterTurns: QuarterTurns, longSide: number): Promise<EncodedImage> {
+  private async encode(slot: Slot, quarterTurns: QuarterTurns, longSide: number): Promise<EncodedImage> {
     const key = cacheKey(slot, quarterTurns, longSide);
     let enc = this.encoded.get(key);
     if (!enc) {
@@ -244,8 +244,9 @@ export async function matchPair(
     let best = { run: first, view: coarse[0], matches: matchesFromDense(first.denseA, first.denseB, first.geometryA, first.geometryB, options.match) };
     const sizeA = { width: a.width, height: a.height };
     const sizeB = { width: b.width, height: b.height };
+    const verifyLongSide = model.info.inputSize.longSide;
     // The geometric check counts as matching (a few ms: RANSAC on 200 matches).
-    let inliers = mode === 'off' ? -1 : verifyMatches(best.matches, sizeA, sizeB);
+    let inliers = mode === 'off' ? -1 : verifyMatches(best.matches, sizeA, sizeB, verifyLongSide);
     progress('match', 1);
     const tMatch = performance.now();
     let tried = 1;
@@ -261,7 +262,7 @@ export async function matchPair(
         const run = await runner.run(view);
         await yieldToEventLoop(options.signal); // matching a fine view takes a second or more
         const matches = matchesFromDense(run.denseA, run.denseB, run.geometryA, run.geometryB, options.match);
-        const score = verifyMatches(matches, sizeA, sizeB);
+        const score = verifyMatches(matches, sizeA, sizeB, verifyLongSide);
         tried++;
         if (score > inliers) {
           inliers = score;

@@ -64,6 +64,15 @@ export interface DenseOutput {
 
 export type Point = [number, number];
 
+/** One image of the pair: A, the one matched from, and B. */
+export type Slot = 'A' | 'B';
+
+/** What each image is conditioned on: the other image (the paper's method) or itself (the ablation). */
+export type Conditioning = 'pair' | 'self';
+
+/** The two-view model RANSAC fits to the shown matches: a homography or a fundamental matrix. */
+export type GeometryKind = 'homography' | 'fundamental';
+
 /** One mutual-nearest-neighbour match, in original pixels of A and B. */
 export interface Match {
   xyA: Point;

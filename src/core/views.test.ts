@@ -129,14 +129,14 @@ describe('test-time views', () => {
       return { xyA, xyB };
     });
     const size = { width: 1280, height: 960 };
-    const inliers = verifyMatches(matches, size, size);
+    const inliers = verifyMatches(matches, size, size, 640);
     const trueInTop = matches.slice(0, VERIFY_TOP).filter((_, i) => i % 3 !== 0).length;
     expect(inliers).toBeGreaterThanOrEqual(trueInTop);
     expect(inliers).toBeLessThan(trueInTop + 5);
-    expect(verifyMatches(matches.slice(0, 7), size, size)).toBe(0);
+    expect(verifyMatches(matches.slice(0, 7), size, size, 640)).toBe(0);
     // Pure noise fits no homography beyond chance.
     const noise = matches.map(({ xyA }) => ({ xyA, xyB: [rnd() * 1280, rnd() * 960] as Point }));
-    expect(verifyMatches(noise, size, size)).toBeLessThan(20);
+    expect(verifyMatches(noise, size, size, 640)).toBeLessThan(20);
   });
 
   it("'auto' searches when too few of the checked matches verify", () => {

@@ -41,7 +41,10 @@ export interface ViewChoice extends View {
   tried: number;
 }
 
-/** Matches checked per view, and the homography inlier threshold in pixels at a 640 px long side. */
+/**
+ * Matches checked per view, and the homography inlier threshold in pixels at the model's input long
+ * side (the sidecar's `inputSize.longSide`).
+ */
 export const VERIFY_TOP = 200;
 export const VERIFY_PX = 6;
 /**
@@ -50,7 +53,7 @@ export const VERIFY_PX = 6;
  * nothing). Chosen on ../shared/data/val at model step 15,174: the upright views that succeeded had
  * 14 or more of their top 200 matches on one homography, the failing ones 13 or fewer, so 24 (12 %)
  * searches every failure and a few borderline successes, which keep their upright view when no
- * other verifies better (models/README.md, "Test-time views").
+ * other verifies better (CHANGELOG.md).
  */
 export const AUTO_MIN_INLIER_SHARE = 0.12;
 export const AUTO_MIN_INLIERS = 12;
@@ -95,7 +98,7 @@ export const FINE_ZOOM = 4;
  * large photo's detail, denser sampling of a small one), each alone at that size (a 1.6x zoom
  * either way, between the coarse views' 1x and 2x), and each against the other at a quarter of
  * it (a close-up against a wide shot, a 6.4x zoom from the upright view).
- * Chosen on ../shared/data/val at step 37,321 (models/README.md, "Test-time views").
+ * Chosen on ../shared/data/val at step 37,321 (CHANGELOG.md).
  */
 export function fineViews(longSide: number, quarterTurns: QuarterTurns): View[] {
   const fine = Math.round(FINE_SCALE * longSide);
@@ -165,17 +168,19 @@ export function unturnGeometry(prep: FedGeometry, quarterTurns: QuarterTurns): F
 
 /**
  * How many of the top matches fit one homography within VERIFY_PX, measured with each image
- * scaled to a 640 px long side (so views at different sizes compare). Seeded: deterministic.
+ * scaled to `longSide` px, the model's input long side (so views at different sizes compare, and
+ * every run of one model checks in the same pixels). Seeded: deterministic.
  */
 export function verifyMatches(
   matches: ReadonlyArray<Pick<Match, 'xyA' | 'xyB'>>,
   sizeA: { width: number; height: number },
   sizeB: { width: number; height: number },
+  longSide: number,
 ): number {
   const top = matches.slice(0, VERIFY_TOP);
   if (top.length < 8) return 0;
-  const sA = 640 / Math.max(sizeA.width, sizeA.height);
-  const sB = 640 / Math.max(sizeB.width, sizeB.height);
+  const sA = longSide / Math.max(sizeA.width, sizeA.height);
+  const sB = longSide / Math.max(sizeB.width, sizeB.height);
   const src = top.map((m): Point => [m.xyA[0] * sA, m.xyA[1] * sA]);
   const dst = top.map((m): Point => [m.xyB[0] * sB, m.xyB[1] * sB]);
   return ransacHomography(src, dst, { threshold: VERIFY_PX, maxIterations: 1000, seed: 1 })?.inlierCount ?? 0;

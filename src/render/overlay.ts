@@ -9,9 +9,9 @@ import * as THREE from 'three';
 import { LineSegments2 } from 'three/examples/jsm/lines/LineSegments2.js';
 import { LineSegmentsGeometry } from 'three/examples/jsm/lines/LineSegmentsGeometry.js';
 import { LineMaterial } from 'three/examples/jsm/lines/LineMaterial.js';
+import type { Slot } from '../core/types';
 import { figureLayout, figurePositions, type FigureLayout, type Size } from './layout';
 
-export type SlotName = 'A' | 'B';
 
 export interface OverlayImage extends Size {
   bitmap: ImageBitmap | null;
@@ -79,9 +79,9 @@ export class MatchOverlay {
   private readonly scene = new THREE.Scene();
   private readonly camera = new THREE.OrthographicCamera(0, 1, 0, -1, -10, 10);
   private layout: FigureLayout | null = null;
-  private sizes: Record<SlotName, Size | null> = { A: null, B: null };
-  private readonly photos: Record<SlotName, THREE.Mesh<THREE.PlaneGeometry, THREE.MeshBasicMaterial>>;
-  private readonly heat: Record<SlotName, THREE.Mesh<THREE.PlaneGeometry, THREE.MeshBasicMaterial>>;
+  private sizes: Record<Slot, Size | null> = { A: null, B: null };
+  private readonly photos: Record<Slot, THREE.Mesh<THREE.PlaneGeometry, THREE.MeshBasicMaterial>>;
+  private readonly heat: Record<Slot, THREE.Mesh<THREE.PlaneGeometry, THREE.MeshBasicMaterial>>;
   private readonly warp: THREE.Mesh<THREE.PlaneGeometry, THREE.ShaderMaterial>;
   /** Screen-space wide lines (WebGL lines are 1 px everywhere): one instance per match. */
   private readonly lines: LineSegments2;
@@ -264,7 +264,7 @@ export class MatchOverlay {
     this.invalidate();
   }
 
-  setHeatmap(slot: SlotName, grid: HeatGrid | null): void {
+  setHeatmap(slot: Slot, grid: HeatGrid | null): void {
     const mesh = this.heat[slot];
     mesh.material.map?.dispose();
     if (!grid) {
@@ -284,7 +284,7 @@ export class MatchOverlay {
   }
 
   /** Inspect markers: points in original pixels of their image, and an optional line between. */
-  setMarkers(marks: Array<{ slot: SlotName; xy: [number, number] }>, connect: boolean): void {
+  setMarkers(marks: Array<{ slot: Slot; xy: [number, number] }>, connect: boolean): void {
     const pos: number[] = [];
     for (const m of marks) {
       const f = this.toFigure(m.slot, m.xy);
@@ -318,14 +318,14 @@ export class MatchOverlay {
     u.sizeB.value.set(this.sizes.B!.width, this.sizes.B!.height);
   }
 
-  private toFigure(slot: SlotName, xy: [number, number]): [number, number] | null {
+  private toFigure(slot: Slot, xy: [number, number]): [number, number] | null {
     if (!this.layout) return null;
     const p = slot === 'A' ? this.layout.a : this.layout.b;
     return [p.x + (xy[0] + 0.5) * p.scale, p.y + (xy[1] + 0.5) * p.scale];
   }
 
   /** Which image, and where in its original pixels, lies under a client point. */
-  pick(clientX: number, clientY: number): { slot: SlotName; xy: [number, number] } | null {
+  pick(clientX: number, clientY: number): { slot: Slot; xy: [number, number] } | null {
     if (!this.layout) return null;
     const r = this.canvas.getBoundingClientRect();
     const fx = this.view.cx + (clientX - r.left - r.width / 2) / this.view.zoom;

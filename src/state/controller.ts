@@ -5,16 +5,14 @@
 import encoderUrl from '../../models/coam-encoder.onnx?url';
 import decoderUrl from '../../models/coam-decoder.onnx?url';
 import bundledInfo from '../../models/coam.json';
-import type { ModelInfo } from '../core/types';
+import type { ModelInfo, Slot } from '../core/types';
 import { foreignFormat, sizeProblem } from '../core/image';
-import type { BackendName, FromWorker, ModelSource, Slot, ToWorker } from '../worker/protocol';
+import type { BackendName, FromWorker, ModelSource, ToWorker } from '../worker/protocol';
 import type { DecodeReply, DecodeRequest } from '../worker/decode.worker';
 import { SAMPLE_PAIRS, sampleUrl } from './samples';
 import { currentGeometry, shownCount } from './derived';
 import { clearNotices, notify, useCoam, type CoamState, type RunSummary } from './store';
 import type { ImageRef, UrlSettings } from './url-params';
-
-const DEFAULT_LONG_SIDE = 640;
 
 let worker: Worker | null = null;
 let imageCounter = 0;
@@ -223,8 +221,8 @@ export function maybeRun(force = false): void {
   const s = useCoam.getState();
   const a = s.images.A;
   const b = s.images.B;
-  if (!a || !b || a.status !== 'ready' || b.status !== 'ready' || s.model.status !== 'ready') return;
-  const longSide = s.longSide ?? s.model.info?.inputSize.longSide ?? DEFAULT_LONG_SIDE;
+  if (!a || !b || a.status !== 'ready' || b.status !== 'ready' || s.model.status !== 'ready' || !s.model.info) return;
+  const longSide = s.longSide ?? s.model.info.inputSize.longSide;
   const same =
     s.run.imageA === a.id && s.run.imageB === b.id && s.run.conditioning === s.conditioning && s.run.search === s.search && s.run.maxRatio === s.maxRatio && s.run.longSide === longSide;
   if (same && !force && s.run.status !== 'idle') return;

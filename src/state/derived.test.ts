@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import type { Conditioning } from '../core/types';
 import { conditioningComparison, effectiveLayout, runBlocker } from './derived';
 import { figureLayout } from '../render/layout';
 import type { CoamState, RunSummary } from './store';
 
-const summary = (conditioning: 'pair' | 'self', over: Partial<RunSummary> = {}): RunSummary => ({
+const summary = (conditioning: Conditioning, over: Partial<RunSummary> = {}): RunSummary => ({
   imageA: 'a',
   imageB: 'b',
   longSide: 640,

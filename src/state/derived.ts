@@ -2,11 +2,10 @@
  * Values computed from the store, never stored: the top-K prefix, the effective layout, which
  * drawn matches are inliers, and the inspect heatmap.
  */
-import type { DenseOutput, PairResult, Point } from '../core/types';
+import type { DenseOutput, PairResult, Point, Slot } from '../core/types';
 import { cellCenterFed, nearestCell, similarityMap } from '../core/matching';
-import { fedToOriginal } from '../core/image';
+import { fedToOriginal, originalToFed } from '../core/image';
 import type { CoamState, GeometryResult, Layout } from './store';
-import type { Slot } from '../worker/protocol';
 
 /** K is a prefix of the sorted list; it never exceeds what there is. */
 export function shownCount(s: Pick<CoamState, 'k' | 'result'>): number {
@@ -66,8 +65,7 @@ export function currentGeometry(s: Pick<CoamState, 'geometry' | 'ransac' | 'run'
 export function cellAt(result: PairResult, slot: Slot, xy: Point): number {
   const prep = slot === 'A' ? result.preparedA : result.preparedB;
   const dense = slot === 'A' ? result.denseA : result.denseB;
-  const xFed = (xy[0] + 0.5) * prep.scaleX - 0.5;
-  const yFed = (xy[1] + 0.5) * prep.scaleY - 0.5;
+  const [xFed, yFed] = originalToFed(xy, prep);
   return nearestCell(xFed, yFed, dense.gridWidth, dense.gridHeight, dense.stride);
 }
 

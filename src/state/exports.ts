@@ -1,6 +1,6 @@
 /** Exports of the current figure (PNG 2x, SVG) and of the shown matches (JSON, CSV). */
 import { matchesToCsv, toMatchesFile } from '../core/pipeline';
-import { currentOverlay } from '../render/current';
+import type { MatchOverlay } from '../render/overlay';
 import { figureSvg } from '../render/svg';
 import { matchColors } from '../render/colormap';
 import { drawLegend, legendHeight, type LegendSpec } from '../render/legend';
@@ -83,8 +83,8 @@ async function withLegend(figure: Blob, legend: LegendSpec): Promise<Blob> {
   return blob;
 }
 
-export async function exportPng(): Promise<void> {
-  const overlay = currentOverlay();
+/** The figure on screen at 2x, with the legend strip; nothing without a figure. */
+export async function exportPng(overlay: MatchOverlay | null): Promise<void> {
   if (!overlay) return;
   try {
     const figure = await overlay.exportPng(2);
@@ -104,9 +104,10 @@ function bitmapDataUrl(bitmap: ImageBitmap | null): string | null {
   return c.toDataURL('image/jpeg', 0.9);
 }
 
-export function exportSvg(): void {
+/** The figure's layout as SVG: the images embedded, the shown match lines, the legend. */
+export function exportSvg(overlay: MatchOverlay | null): void {
   const s = useCoam.getState();
-  const layout = currentOverlay()?.figure;
+  const layout = overlay?.figure;
   if (!s.result || !layout) return;
   const { pairs, scores } = matchArrays(s.result);
   const geometry = currentGeometry(s);

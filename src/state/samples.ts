@@ -1,11 +1,13 @@
 /** The bundled sample pairs (public/samples, licences in public/samples/LICENSES.md). */
+import type { GeometryKind } from '../core/types';
+
 export interface SamplePair {
   id: string;
   title: string;
   a: string;
   b: string;
   /** The geometry that relates the pair, for the RANSAC default. */
-  geometry: 'homography' | 'fundamental';
+  geometry: GeometryKind;
 }
 
 export const SAMPLE_PAIRS: SamplePair[] = [

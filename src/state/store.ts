@@ -5,9 +5,9 @@
  */
 import { create } from 'zustand';
 import { DEFAULT_MATCH_OPTIONS } from '../core/types';
-import type { ModelInfo, PairResult, Point } from '../core/types';
+import type { Conditioning, GeometryKind, ModelInfo, PairResult, Point, Slot } from '../core/types';
 import type { SearchMode } from '../core/views';
-import type { BackendName, Conditioning, GeometryKind, Slot } from '../worker/protocol';
+import type { BackendName } from '../worker/protocol';
 
 export type Layout = 'auto' | 'side' | 'stacked';
 export type HeatmapMode = 'off' | 'distinctiveness';

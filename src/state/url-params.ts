@@ -5,9 +5,9 @@
  */
 import { SAMPLE_IMAGES, SAMPLE_PAIRS, sampleUrl } from './samples';
 import type { Layout, HeatmapMode, RansacMode } from './store';
-import type { BackendName, Conditioning } from '../worker/protocol';
+import type { BackendName } from '../worker/protocol';
 import { SEARCH_MODES, type SearchMode } from '../core/views';
-import { DEFAULT_MATCH_OPTIONS } from '../core/types';
+import { DEFAULT_MATCH_OPTIONS, type Conditioning } from '../core/types';
 
 export interface ImageRef {
   /** What the user sees as the image's name. */

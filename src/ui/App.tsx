@@ -1,5 +1,6 @@
 /** The page: inputs and settings around the figure; `embed=1` shows the figure and its status only. */
-import { useEffect, useRef } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { MatchOverlay } from '../render/overlay';
 import { useCoam } from '../state/store';
 import { setPresentation } from '../state/actions';
 import { Inputs } from './Inputs';
@@ -35,10 +36,20 @@ function StatusStrip({ compact }: { compact: boolean }) {
   );
 }
 
-export function App() {
+/** `onOverlay`: told of the viewer's overlay as it comes and goes (the debug hook's frame count). */
+export function App({ onOverlay }: { onOverlay?: (overlay: MatchOverlay | null) => void }) {
   const embed = useCoam((s) => s.embed);
   const presentation = useCoam((s) => s.presentation);
   const rootRef = useRef<HTMLDivElement>(null);
+  // The figure the exports draw from: the viewer owns it, the controls' export buttons read it.
+  const [overlay, setOverlay] = useState<MatchOverlay | null>(null);
+  const attachOverlay = useCallback(
+    (o: MatchOverlay | null) => {
+      setOverlay(o);
+      onOverlay?.(o);
+    },
+    [onOverlay],
+  );
   useGlobalInput();
 
   // Presentation mode: full screen while it lasts; leaving full screen (Esc) leaves the mode.
@@ -58,7 +69,7 @@ export function App() {
     return (
       <div className="app embed" ref={rootRef} data-mode="embed">
         <main className="stage">
-          <Viewer label="Matches between image A and image B" />
+          <Viewer label="Matches between image A and image B" onOverlay={attachOverlay} />
           <Notices overlay />
         </main>
         <StatusStrip compact />
@@ -76,7 +87,7 @@ export function App() {
         </header>
       )}
       {!presentation && <Inputs />}
-      {!presentation && <Controls />}
+      {!presentation && <Controls overlay={overlay} />}
       {presentation && (
         <div className="present-bar">
           <TopK />
@@ -86,7 +97,7 @@ export function App() {
       )}
       <Notices />
       <main className="stage">
-        <Viewer label="Matches between image A and image B" />
+        <Viewer label="Matches between image A and image B" onOverlay={attachOverlay} />
         <EmptyHint />
       </main>
       <StatusStrip compact={false} />

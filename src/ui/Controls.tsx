@@ -7,8 +7,9 @@ import { loadModelFiles, rerun, setConditioning, setLongSide, setMaxRatio, setSe
 import { exportCsv, exportJson, exportPng, exportSvg } from '../state/exports';
 import { buildShareUrl, iframeSnippet } from '../state/url-params';
 import type { HeatmapMode, Layout, RansacMode } from '../state/store';
+import type { MatchOverlay } from '../render/overlay';
 import type { SearchMode } from '../core/views';
-import { DEFAULT_MATCH_OPTIONS } from '../core/types';
+import { DEFAULT_MATCH_OPTIONS, type Conditioning } from '../core/types';
 
 /** The ratio test's thresholds on offer (1: off); a URL may set another. */
 const RATIO_CHOICES = [1, 0.95, 0.9, 0.85, 0.8, 0.7];
@@ -56,7 +57,8 @@ function Select<T extends string>(props: { label: string; value: T; options: Arr
   );
 }
 
-export function Controls() {
+/** `overlay`: the figure on screen, which the PNG and SVG exports draw from. */
+export function Controls({ overlay }: { overlay: MatchOverlay | null }) {
   const layout = useCoam((s) => s.layout);
   const heatmap = useCoam((s) => s.heatmap);
   const ransac = useCoam((s) => s.ransac);
@@ -106,7 +108,7 @@ export function Controls() {
           <input type="range" min={0} max={1} step={0.05} value={blend} onChange={(e) => setBlend(Number(e.currentTarget.value))} aria-label="Warp blend" />
         </label>
       )}
-      <Select<'pair' | 'self'>
+      <Select<Conditioning>
         label="Conditioning"
         value={conditioning}
         onChange={setConditioning}
@@ -157,8 +159,8 @@ export function Controls() {
         />
       </label>
       <span className="export" role="group" aria-label="Export">
-        <button type="button" disabled={!hasResult} onClick={() => void exportPng()}>PNG</button>
-        <button type="button" disabled={!hasResult} onClick={exportSvg}>SVG</button>
+        <button type="button" disabled={!hasResult} onClick={() => void exportPng(overlay)}>PNG</button>
+        <button type="button" disabled={!hasResult} onClick={() => exportSvg(overlay)}>SVG</button>
         <button type="button" disabled={!hasResult} onClick={exportJson}>JSON</button>
         <button type="button" disabled={!hasResult} onClick={exportCsv}>CSV</button>
       </span>

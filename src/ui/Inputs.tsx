@@ -3,7 +3,7 @@ import { useState, type DragEvent } from 'react';
 import { useCoam } from '../state/store';
 import { loadSample, setFiles, swapImages } from '../state/controller';
 import { SAMPLE_PAIRS } from '../state/samples';
-import type { Slot } from '../worker/protocol';
+import type { Slot } from '../core/types';
 
 function filesOf(e: DragEvent): File[] {
   return Array.from(e.dataTransfer?.files ?? []);

@@ -1,10 +1,12 @@
 /// <reference lib="webworker" />
 /**
- * The one place in the browser that owns the ORT session. It decodes images (so bad files fail
- * here, off the main thread), runs the pair both ways, matches, and answers geometry requests.
- * The bundled model comes as its encoder/decoder split alone (each image encoded once per pair,
- * and half the download); a user's model runs through its one contract graph. Every message out is `progress`, a result, or
- * `error` with a typed code.
+ * The one place in the browser that owns the ORT session. It loads the model (the bundled model as
+ * its encoder/decoder split alone: each image encoded once per pair, and half the download; a
+ * user's model through its one contract graph), keeps the images the page's decode worker decoded
+ * (decoding here only when that worker could not start), runs the pair both ways with the
+ * test-time views, matches, fits RANSAC geometry, and probes a backend on request. It answers with
+ * the eight kinds of `FromWorker` message: progress, model, decoded, interim, result, geometry,
+ * probe, and error with a typed code; a result's dense arrays are transferred, not copied.
  */
 import { CoamError, isCoamError, type CoamErrorCode } from '../core/errors';
 import type { ModelInfo, PairResult, RasterImage } from '../core/types';

@@ -3,13 +3,10 @@
  * these types without pulling in onnxruntime.
  */
 import type { CoamErrorCode } from '../core/errors';
-import type { ModelInfo, PairResult, Point } from '../core/types';
+import type { Conditioning, GeometryKind, ModelInfo, PairResult, Point } from '../core/types';
 import type { SearchMode } from '../core/views';
 
-export type Slot = 'A' | 'B';
 export type BackendName = 'webgpu' | 'wasm';
-export type Conditioning = 'pair' | 'self';
-export type GeometryKind = 'homography' | 'fundamental';
 
 /**
  * Where the model comes from: a contract graph's URL, the bundled model's split graphs, or bytes
@@ -68,7 +65,10 @@ export type FromWorker =
     }
   | { type: 'decoded'; imageId: string; width: number; height: number; decodeMs: number }
   | { type: 'result'; runId: number; result: PairResult }
-  /** The upright view's matches, shown while the test-time search tries the other views (copied, not transferred). */
+  /**
+   * The upright view's matches, shown while the test-time search tries the other views. The search
+   * may still keep those outputs, so the worker sends a copy of them, transferred as a result is.
+   */
   | { type: 'interim'; runId: number; result: PairResult }
   | {
       type: 'geometry';
