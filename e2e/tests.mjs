@@ -514,6 +514,11 @@ export const tests = [
         await page.getByRole('status').filter({ hasText: /Matching|matches/ }).waitFor();
         const names = await page.locator('.slot-file').allTextContents();
         assert(names[0].includes('graf1') && names[1].includes('graf3'), `another sample pair loads offline: ${names}`);
+        // A file of the app opened in a tab is that file, not the page.
+        const licences = await page.context().newPage();
+        await licences.goto(`${served.url}samples/LICENSES.md`);
+        assert(!/<div id="root">/.test(await licences.content()) && (await licences.content()).length > 100, 'the licences open offline as themselves');
+        await licences.close();
         assert(errors.length === 0, `page errors: ${errors.join(' | ')}`);
         console.log(`    ${precached.keys.length} files precached; ${n} matches offline`);
       } finally {

@@ -49,8 +49,12 @@ self.addEventListener('fetch', (event) => {
   event.respondWith(
     (async () => {
       const cache = await caches.open(CACHE);
-      // Any page of the app (with its URL parameters) is the one page.
-      const hit = request.mode === 'navigate' ? await cache.match(PAGE) : await cache.match(request, { ignoreSearch: true });
+      // The app's folder or its index.html, with any URL parameters, is the one page; any other
+      // file opened in a tab (the samples' licences) is itself.
+      const url = new URL(request.url);
+      const path = url.origin + url.pathname;
+      const isPage = request.mode === 'navigate' && (path === self.registration.scope || path === PAGE);
+      const hit = isPage ? await cache.match(PAGE) : await cache.match(request, { ignoreSearch: true });
       return hit ?? fetch(request);
     })(),
   );
