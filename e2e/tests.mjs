@@ -286,10 +286,12 @@ export const tests = [
   {
     name: 'embed URL with a broken image shows the error in the figure, briefly',
     async run({ page, url }) {
+      await page.route(/\/away\/model\.(onnx|json)$/, (route) => route.abort('connectionrefused'));
       // The preview server answers an unknown path with the page itself: not an image.
-      await page.goto(`${url}?embed=1&a=missing/nothing.jpg&b=box&${FAST}`);
+      await page.goto(`${url}?embed=1&a=missing/nothing.jpg&b=box&model=away/model.onnx&${FAST}`);
       const inFigure = page.locator('[data-mode="embed"] main.stage [role="alert"]');
       await inFigure.filter({ hasText: /Image A \(nothing\.jpg\): Not an image/ }).waitFor({ timeout: 20_000 });
+      await inFigure.filter({ hasText: /away\/model\.onnx could not be loaded .*bundled model/ }).waitFor({ timeout: 20_000 });
       const status = (await page.getByRole('status').textContent()).trim();
       assert(!/^Add Image A/.test(status), `an embed cannot add an image; status "${status}"`);
       // Brief: the message covers at most a third of the figure's height, and stays on it.
