@@ -1,6 +1,7 @@
 /// <reference types="vitest/config" />
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
+import { precache } from './src/offline/precache-plugin.ts';
 
 // Cross-origin isolation lets onnxruntime-web use multi-threaded WASM (SharedArrayBuffer).
 const isolation = {
@@ -11,7 +12,7 @@ const isolation = {
 export default defineConfig({
   // Relative base: `npm run build` output works from any static server or a folder next to slides.
   base: './',
-  plugins: [react()],
+  plugins: [react(), precache()],
   server: { headers: isolation },
   preview: { headers: isolation },
   worker: { format: 'es' },

@@ -3,6 +3,7 @@
 import { build, preview } from 'vite';
 import { chromium } from 'playwright-core';
 import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { extname, normalize } from 'node:path';
@@ -53,8 +54,11 @@ export async function startServer() {
   };
 }
 
-/** A chromium with a fresh profile; returns { browser, close }. */
-export async function launchBrowser({ webgpu = false } = {}) {
+/**
+ * A chromium with a fresh profile; returns { browser, close }. Service workers are blocked unless
+ * asked for: the app's would serve later tests from its cache, past their `page.route`s.
+ */
+export async function launchBrowser({ webgpu = false, serviceWorkers = 'block' } = {}) {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH`);
   }
@@ -67,9 +71,12 @@ export async function launchBrowser({ webgpu = false } = {}) {
     args,
     acceptDownloads: true,
     viewport: { width: 1280, height: 800 },
+    serviceWorkers,
   });
   return {
     context,
+    /** The profile folder: it names this browser's processes (the large-image bench sums their memory). */
+    userDataDir,
     async close() {
       await context.close().catch(() => undefined);
       rmSync(userDataDir, { recursive: true, force: true });
@@ -130,4 +137,31 @@ export async function startPlainServer(prefix = '/talk/coam/') {
   const port = await freePort();
   await new Promise((r) => server.listen(port, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${port}${prefix}`, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+/** `coam serve dist --port N` as a user would start it for a talk; resolves once it listens. */
+export async function coamServe() {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'coam.mjs'), 'serve', join(ROOT, 'dist'), '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const url = `http://127.0.0.1:${port}/`;
+  for (let i = 0; i < 100; i++) {
+    if (child.exitCode !== null) throw new Error(`coam serve exited ${child.exitCode}: ${output}`);
+    if (/serving/.test(output)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!/serving/.test(output)) throw new Error(`coam serve did not start: ${output}`);
+  let closed = false;
+  return {
+    url,
+    output: () => output,
+    async close() {
+      if (closed) return;
+      closed = true;
+      child.kill('SIGINT');
+      await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+    },
+  };
 }

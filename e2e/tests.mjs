@@ -1,7 +1,8 @@
 // The e2e tests. Each gets a fresh page in a shared browser (the WebGPU test starts its own).
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ROOT, assert, dropFiles, inferenceRuns, launchBrowser, waitForMatches, debugState, startPlainServer } from './harness.mjs';
+import { encode as encodePng } from 'fast-png';
+import { ROOT, assert, coamServe, dropFiles, inferenceRuns, launchBrowser, waitForMatches, debugState, startPlainServer } from './harness.mjs';
 
 // Small inputs keep the run short on 2 cores: the network sees at most 256 px.
 const FAST = 'longSide=256';
@@ -132,6 +133,54 @@ export const tests = [
     },
   },
   {
+    name: 'ordered loads: a slow sample pair clicked first never mixes into the pair clicked after it',
+    async run({ page, url }) {
+      // graf's images arrive 1.5 s late; box's at once. Clicking graf, then box 100 ms later, must end on box.
+      const released = [];
+      await page.route(/\/samples\/graf[13]\.jpg$/, async (route) => {
+        await new Promise((r) => setTimeout(r, 1500));
+        await route.continue().catch(() => undefined);
+        released.push(route.request().url());
+      });
+      await page.goto(`${url}?${FAST}`);
+      await page.getByRole('button', { name: 'Graffiti (viewpoint)' }).click();
+      await page.waitForTimeout(100);
+      await page.getByRole('button', { name: 'Box in scene' }).click();
+      await waitForMatches(page);
+      // Both late images have come in by now (or come in during this wait), and were dropped.
+      for (let i = 0; i < 40 && released.length < 2; i++) await page.waitForTimeout(100);
+      assert(released.length === 2, `graf's delayed responses came in: ${released.length}`);
+      await page.waitForTimeout(500);
+      const names = await page.locator('.slot-file').allTextContents();
+      assert(names[0].startsWith('box ·') && names[1].startsWith('box_in_scene ·'), `slots show ${JSON.stringify(names)}`);
+      const st = await debugState(page);
+      assert(st.run === 'done' && st.images.A.width === 324 && st.images.B.width === 512, `state after the late responses: ${JSON.stringify(st.images)} run ${st.run}`);
+    },
+  },
+  {
+    name: 'ordered loads: a slow a=/b= URL image never replaces a file picked after it',
+    async run({ page, url }) {
+      let released = 0;
+      await page.route(/\/slow\/[ab]\.jpg$/, async (route) => {
+        await new Promise((r) => setTimeout(r, 1500));
+        await route.fulfill({ status: 200, contentType: 'image/jpeg', body: sample('graf1') }).catch(() => undefined);
+        released++;
+      });
+      await page.goto(`${url}?a=slow/a.jpg&b=slow/b.jpg&${FAST}`);
+      await page.getByLabel('Image A', { exact: true }).waitFor();
+      await setFile(page, 'Image A', jpeg('box'));
+      await setFile(page, 'Image B', jpeg('box_in_scene'));
+      await waitForMatches(page);
+      for (let i = 0; i < 40 && released < 2; i++) await page.waitForTimeout(100);
+      assert(released === 2, `the URL images came in: ${released}`);
+      await page.waitForTimeout(500);
+      const names = await page.locator('.slot-file').allTextContents();
+      assert(names[0].startsWith('box.jpg ·') && names[1].startsWith('box_in_scene.jpg ·'), `slots show ${JSON.stringify(names)}`);
+      const st = await debugState(page);
+      assert(st.run === 'done' && st.matches > 0, `the picked files' matches stay: run ${st.run}, ${st.matches} matches`);
+    },
+  },
+  {
     name: 'a non-image and a truncated JPEG give messages; the app still works afterwards',
     async run({ page, url }) {
       await page.goto(`${url}?${FAST}`);
@@ -159,7 +208,8 @@ export const tests = [
         [fixture('exif-rotated-6.jpg', 'image/jpeg'), 110, 160],
         [fixture('grey.jpg', 'image/jpeg'), 160, 110],
         [fixture('alpha.png', 'image/png'), 160, 110],
-        [{ name: 'cmyk.jpg', type: 'image/jpeg', buffer: readFileSync(join(ROOT, 'src', 'core', '__fixtures__', 'cmyk.jpg')) }, null, null],
+        // 160×110: the core's 32×16 CMYK fixture is below the size the app matches.
+        [fixture('cmyk.jpg', 'image/jpeg'), 160, 110],
       ];
       await setFile(page, 'Image B', jpeg('box'));
       for (const [file, w, h] of cases) {
@@ -176,6 +226,52 @@ export const tests = [
     },
   },
   {
+    name: "formats the browser reads (WebP, GIF, AVIF, BMP, SVG) decode and match; TIFF and HEIC get a message saying what to do",
+    async run({ page, url }) {
+      await page.goto(`${url}?${FAST}`);
+      const fixture = (name, type) => ({ name, type, buffer: readFileSync(join(ROOT, 'e2e', 'fixtures', name)) });
+      await setFile(page, 'Image B', jpeg('box'));
+      for (const [name, type] of [['box.webp', 'image/webp'], ['box.gif', 'image/gif'], ['box.avif', 'image/avif'], ['box.bmp', 'image/bmp'], ['box.svg', 'image/svg+xml']]) {
+        const runs = await inferenceRuns(page);
+        await setFile(page, 'Image A', fixture(name, type));
+        await page.waitForFunction((r) => window.__coamDebug.inferenceRuns > r && window.__coamDebug.state.run === 'done', runs, { timeout: 60_000 });
+        const st = await debugState(page);
+        assert(st.images.A.width === 160 && st.images.A.height === 110, `${name}: decoded ${st.images.A.width}×${st.images.A.height}`);
+        assert(st.matches > 0, `${name}: ${st.matches} matches`);
+        await page.waitForFunction(() => window.__coamDebug.state.images.A?.bitmapWidth === 160, undefined, { timeout: 10_000 });
+      }
+      const alert = page.getByRole('alert');
+      await setFile(page, 'Image A', fixture('box.tiff', 'image/tiff'));
+      await alert.filter({ hasText: /Image A \(box\.tiff\): .*TIFF.*(JPEG|PNG)/ }).waitFor({ timeout: 20_000 });
+      await setFile(page, 'Image A', fixture('photo.heic', 'image/heic'));
+      await alert.filter({ hasText: /Image A \(photo\.heic\): .*HEIC.*JPEG/ }).waitFor({ timeout: 20_000 });
+      console.log(`    ${(await alert.textContent()).slice(0, 200)}`);
+    },
+  },
+  {
+    name: 'a 1×1 image and a 20000×200 panorama get a message saying why and what to do; the partner is drawn whole',
+    async run({ page, url }) {
+      const png = (width, height) => {
+        const data = new Uint8Array(width * height * 3);
+        for (let i = 0; i < data.length; i++) data[i] = (i * 37) % 251;
+        return { name: `${width}x${height}.png`, type: 'image/png', buffer: Buffer.from(encodePng({ width, height, data, channels: 3, depth: 8 })) };
+      };
+      await page.goto(`${url}?${FAST}`);
+      await setFile(page, 'Image B', jpeg('box'));
+      const alert = page.getByRole('alert');
+      await setFile(page, 'Image A', png(1, 1));
+      await alert.filter({ hasText: /Image A \(1x1\.png\): .*1×1 px.*too small.*at least \d+ px/ }).waitFor({ timeout: 20_000 });
+      await page.getByRole('status').filter({ hasText: 'Image A could not be used' }).waitFor({ timeout: 5000 });
+      await setFile(page, 'Image A', png(20000, 200));
+      await alert.filter({ hasText: /Image A \(20000x200\.png\): .*20000×200.*100:1.*Crop/ }).waitFor({ timeout: 30_000 });
+      const st = await debugState(page);
+      assert(st.images.A.status === 'error' && st.run !== 'running' && st.matches === 0, `no run on the panorama: ${JSON.stringify(st)}`);
+      // B alone fills the figure: the fitted view shows it at least 200 css px tall.
+      const view = await page.evaluate(() => window.__coamDebug.view);
+      assert(view && view.zoom * 223 >= 200, `B drawn ${(view?.zoom * 223).toFixed(1)} css px tall: ${JSON.stringify(view)}`);
+    },
+  },
+  {
     name: 'embed URL renders the chrome-less view with the requested K',
     async run({ page, url }) {
       await page.goto(`${url}?embed=1&a=box&b=box_in_scene&k=7&layout=stacked&heatmap=1&${FAST}`);
@@ -185,6 +281,44 @@ export const tests = [
       assert((await page.getByLabel('Image A', { exact: true }).count()) === 0, 'no file inputs in embed view');
       assert((await page.getByLabel('Top-K', { exact: true }).count()) === 0, 'no slider in embed view');
       assert((await page.locator('[data-mode="embed"]').count()) === 1, 'embed mode');
+    },
+  },
+  {
+    name: 'embed URL with a broken image shows the error in the figure, briefly',
+    async run({ page, url }) {
+      await page.route(/\/away\/model\.(onnx|json)$/, (route) => route.abort('connectionrefused'));
+      // The preview server answers an unknown path with the page itself: not an image.
+      await page.goto(`${url}?embed=1&a=missing/nothing.jpg&b=box&model=away/model.onnx&${FAST}`);
+      const inFigure = page.locator('[data-mode="embed"] main.stage [role="alert"]');
+      await inFigure.filter({ hasText: /Image A \(nothing\.jpg\): Not an image/ }).waitFor({ timeout: 20_000 });
+      await inFigure.filter({ hasText: /away\/model\.onnx could not be loaded .*bundled model/ }).waitFor({ timeout: 20_000 });
+      const status = (await page.getByRole('status').textContent()).trim();
+      assert(!/^Add Image A/.test(status), `an embed cannot add an image; status "${status}"`);
+      // Brief: the message covers at most a third of the figure's height, and stays on it.
+      const stage = await page.locator('main.stage').boundingBox();
+      const box = await inFigure.boundingBox();
+      assert(box.y >= stage.y && box.y + box.height <= stage.y + stage.height, `message inside the figure: ${JSON.stringify({ stage, box })}`);
+      assert(box.height <= stage.height / 3, `message ${box.height} px tall over a ${stage.height} px figure`);
+    },
+  },
+  {
+    name: 'a model URL that fails to load falls back to the bundled model, naming the URL and the cause; Re-run is never a dead button',
+    async run({ page, url }) {
+      await page.route(/\/away\/model\.(onnx|json)$/, (route) => route.abort('connectionrefused'));
+      await page.goto(`${url}?model=away/model.onnx&${FAST}`);
+      const rerunButton = page.getByRole('button', { name: 'Re-run', exact: true });
+      await page.getByRole('alert').filter({ hasText: /away\/model\.onnx.*could not be loaded.*the bundled model/ }).waitFor({ timeout: 30_000 });
+      const text = await page.getByRole('alert').textContent();
+      assert(/Failed to fetch|ERR_CONNECTION_REFUSED|refused/i.test(text), `the cause is named: "${text}"`);
+      await page.getByTestId('backend').filter({ hasText: /^WASM/ }).waitFor({ timeout: 60_000 });
+      // Without images there is nothing to re-run: the button says so instead of doing nothing.
+      assert(await rerunButton.isDisabled(), 'Re-run is disabled with no images');
+      assert(/Image A/.test((await rerunButton.getAttribute('title')) ?? ''), `Re-run's title says what is missing: ${await rerunButton.getAttribute('title')}`);
+      await page.getByRole('button', { name: 'Box in scene' }).click();
+      assert((await waitForMatches(page)) > 0, 'the bundled model matched');
+      const runs = await inferenceRuns(page);
+      await rerunButton.click();
+      await page.waitForFunction((r) => window.__coamDebug.inferenceRuns === r + 1 && window.__coamDebug.state.run === 'done', runs, { timeout: 60_000 });
     },
   },
   {
@@ -212,6 +346,17 @@ export const tests = [
       const csv = await read('CSV');
       assert(csv.bytes.toString('utf8').trim().split('\n').length === Math.min(20, total) + 1, 'CSV rows');
       console.log(`    ${png.file} ${width}x${height}px, ${json.file} ${parsed.matches.length} matches`);
+    },
+  },
+  {
+    name: 'URL parameters out of range say what they accept (k=-5: the range, not "must be a number")',
+    async run({ page, url }) {
+      await page.goto(`${url}?k=-5&layout=diagonal&threads=99&${FAST}`);
+      const alert = page.getByRole('alert');
+      await alert.filter({ hasText: /Parameter "k" must be a whole number from 0 to 100000.*"-5" ignored/ }).waitFor({ timeout: 10_000 });
+      await alert.filter({ hasText: /Parameter "layout" must be auto, side or stacked; "diagonal" ignored/ }).waitFor({ timeout: 5000 });
+      await alert.filter({ hasText: /Parameter "threads" must be a whole number from 0 to 16.*"99" ignored/ }).waitFor({ timeout: 5000 });
+      assert(!/must be a number/.test(await alert.textContent()), 'no "must be a number"');
     },
   },
   {
@@ -336,6 +481,60 @@ export const tests = [
       const [width, height] = [png.readUInt32BE(16), png.readUInt32BE(20)];
       assert(width === 1280 && height === 720, `screenshot ${width}x${height}, expected 1280x720`);
       console.log(`    docs/screenshot.png ${width}x${height}, ${(png.length / 1024).toFixed(0)} KiB; ${total} matches, ${inliers} inliers of the best 120`);
+    },
+  },
+  {
+    name: 'offline after one visit: `coam serve` serves the build isolated; with no network a reload still runs the app, its model and a sample pair',
+    ownBrowser: true,
+    async run() {
+      const served = await coamServe();
+      const b = await launchBrowser({ serviceWorkers: 'allow' });
+      try {
+        const page = await b.context.newPage();
+        const errors = [];
+        page.on('pageerror', (e) => errors.push(e.message));
+        await page.goto(`${served.url}?${FAST}`);
+        assert(await page.evaluate(() => crossOriginIsolated), '`coam serve` sends the isolation headers (multi-threaded WASM)');
+        // The first visit installs the service worker, which precaches the build, the model and the samples.
+        const precached = await page.evaluate(async () => {
+          const reg = await navigator.serviceWorker.ready;
+          const keys = [];
+          for (const name of await caches.keys()) if (name.startsWith('coam-precache-')) keys.push(...(await (await caches.open(name)).keys()).map((r) => new URL(r.url).pathname));
+          return { active: !!reg.active, keys };
+        });
+        assert(precached.active, 'a service worker is active');
+        for (const want of [/coam-encoder-.*\.onnx$/, /coam-decoder-.*\.onnx$/, /samples\/box_in_scene\.jpg$/, /index\.html$/, /ort-wasm-simd-threaded-.*\.wasm$/]) {
+          assert(precached.keys.some((k) => want.test(k)), `precached ${want}: ${precached.keys.join(', ')}`);
+        }
+        await served.close();
+        await b.context.setOffline(true);
+        await page.goto(`${served.url}?${FAST}&sample=box`);
+        const n = await waitForMatches(page, 120_000);
+        assert(n > 0, 'matched offline');
+        assert(await page.evaluate(() => crossOriginIsolated), 'still isolated offline (the cached page keeps its headers)');
+        await page.getByRole('button', { name: 'Graffiti (viewpoint)' }).click();
+        await page.getByRole('status').filter({ hasText: /Matching|matches/ }).waitFor();
+        const names = await page.locator('.slot-file').allTextContents();
+        assert(names[0].includes('graf1') && names[1].includes('graf3'), `another sample pair loads offline: ${names}`);
+        // A file of the app opened in a tab is that file, not the page.
+        const licences = await page.context().newPage();
+        await licences.goto(`${served.url}samples/LICENSES.md`);
+        assert(!/<div id="root">/.test(await licences.content()) && (await licences.content()).length > 100, 'the licences open offline as themselves');
+        await licences.close();
+        assert(errors.length === 0, `page errors: ${errors.join(' | ')}`);
+        console.log(`    ${precached.keys.length} files precached; ${n} matches offline`);
+      } finally {
+        await b.close();
+        await served.close();
+      }
+    },
+  },
+  {
+    name: 'dist/index.html opened from disk says how to serve it instead of a blank page',
+    async run({ page }) {
+      await page.goto(`file://${join(ROOT, 'dist', 'index.html')}`);
+      const text = await page.locator('#root').textContent({ timeout: 10_000 });
+      assert(/npx coam serve/.test(text) && /opened from (your )?disk/i.test(text), `message: "${text}"`);
     },
   },
   {

@@ -4,11 +4,13 @@ import { App } from './ui/App';
 import { start } from './state/controller';
 import { parseUrlSettings } from './state/url-params';
 import { debugHookRequested, installDebugHook } from './debug-hook';
+import { registerServiceWorker } from './offline/register';
 import './ui/app.css';
 
 const debug = debugHookRequested(location.search) ? installDebugHook() : null;
 
 start(parseUrlSettings(location.search));
+registerServiceWorker();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -26,6 +26,8 @@ const HEADER = `coam — CoAM co-attention image matching (Wiles et al., CVPR 20
 Usage:
   coam match A B [options]         match two images (JPEG, PNG or PPM)
   coam eval DATA_DIR [options]     evaluate on homography/, epipolar/, pose/ folders
+  coam serve [DIR] [--port N]      serve the built app (default ./dist, port 8080) with the
+                                   isolation headers multi-threaded WASM needs (--host H)
   coam help                        this text
   coam COMMAND --help              that command's usage
 `;

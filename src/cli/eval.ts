@@ -33,7 +33,7 @@ export const EPIPOLAR_THRESHOLDS_PX = [5, 10];
 export const POSE_THRESHOLDS_DEG = [5, 10, 20];
 export const HOMOGRAPHY_RANSAC_PX = 3;
 export const ESSENTIAL_RANSAC_PX = 1;
-const IMAGE_ERRORS = new Set(['not-an-image', 'corrupt-image', 'empty-image', 'image-too-large']);
+const IMAGE_ERRORS = new Set(['not-an-image', 'unsupported-format', 'corrupt-image', 'empty-image', 'image-too-large']);
 
 export const EVAL_OPTIONS = {
   'top-k': { type: 'string' },

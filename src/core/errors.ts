@@ -4,9 +4,11 @@
  */
 export type CoamErrorCode =
   | 'not-an-image' // bytes are not a format we can decode
+  | 'unsupported-format' // a known image format that no decoder at hand reads (HEIC, TIFF)
   | 'corrupt-image' // a known format, but truncated or damaged
   | 'empty-image' // zero width or height, or zero bytes
   | 'image-too-large' // beyond what can be decoded in memory
+  | 'image-unusable' // decoded, but too small or too thin for the network to match
   | 'model-contract' // the ONNX model or sidecar breaks the model contract
   | 'model-load' // the model could not be loaded at all
   | 'inference' // the runtime failed while running the model

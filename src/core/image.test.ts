@@ -8,11 +8,13 @@ import {
   decodeImage,
   exifOrientation,
   fedSize,
+  foreignFormat,
   imageSize,
   fedToOriginal,
   originalToFed,
   prepareImage,
   resizeRgba,
+  sizeProblem,
 } from './image';
 import { isCoamError } from './errors';
 import type { RasterImage } from './types';
@@ -239,6 +241,18 @@ describe('decodeImage typed errors', () => {
     expectCoamError(() => decodeImage(new TextEncoder().encode('<html></html>')), 'not-an-image');
   });
 
+  it('formats the browser reads are named by their signature, and the error says what to do', () => {
+    const fixture = (name: string) => new Uint8Array(readFileSync(join(__dirname, '..', '..', 'e2e', 'fixtures', name)));
+    const expected: Array<[string, string]> = [
+      ['box.webp', 'webp'], ['box.gif', 'gif'], ['box.avif', 'avif'], ['box.bmp', 'bmp'], ['box.svg', 'svg'], ['box.tiff', 'tiff'], ['photo.heic', 'heic'],
+    ];
+    for (const [name, format] of expected) expect(foreignFormat(fixture(name)), name).toBe(format);
+    expect(foreignFormat(new TextEncoder().encode('<!doctype html><html><svg></svg></html>'))).toBeNull();
+    expect(foreignFormat(new TextEncoder().encode('\uFEFF<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"/>'))).toBe('svg');
+    expectCoamError(() => decodeImage(fixture('box.webp')), 'unsupported-format', /WebP image; .*JPEG, PNG and PPM/);
+    expectCoamError(() => decodeImage(fixture('photo.heic')), 'unsupported-format', /HEIC\/HEIF photo.*export it as JPEG/);
+  });
+
   it('truncated JPEG → corrupt-image', () => {
     const full = jpegWithExif(quadrants(64, 64), 1);
     for (const keep of [0.9, 0.5, 0.1, 0.02]) {
@@ -354,5 +368,15 @@ describe('pre-processing and coordinates', () => {
     expect(fedToOriginal(cellFed, prep)).toEqual([3.5, 3.5]);
     const last: [number, number] = [(15 + 0.5) * stride - 0.5, (7 + 0.5) * stride - 0.5];
     expect(fedToOriginal(last, prep)).toEqual([123.5, 59.5]);
+  });
+});
+
+describe('sizeProblem', () => {
+  it('accepts photos, refuses tiny images and strips too thin for the network, saying why', () => {
+    expect(sizeProblem(800, 600, 640, 32)).toBeNull();
+    expect(sizeProblem(6400, 400, 640, 32)).toBeNull(); // 16:1: 40 px tall when fed
+    expect(sizeProblem(1, 1, 640, 32)).toMatch(/1×1 px: too small .* at least 64 px/);
+    expect(sizeProblem(20000, 200, 640, 32)).toMatch(/20000×200 \(100:1\).* 6 px tall, too thin .*at most 20:1.*Crop/);
+    expect(sizeProblem(200, 20000, 256, 32)).toMatch(/ 3 px wide.*at most 8:1/);
   });
 });

@@ -20,6 +20,66 @@ export type ImageFormat = 'jpeg' | 'png' | 'pnm';
 
 const NOT_AN_IMAGE = 'This file is not an image coam can read (expected JPEG, PNG or PPM)';
 
+/** Formats coam's own decoders do not read; a browser reads most of them (not HEIC or TIFF in chromium). */
+export type ForeignFormat = 'webp' | 'gif' | 'avif' | 'heic' | 'bmp' | 'svg' | 'tiff' | 'ico';
+
+export const FOREIGN_FORMAT_NAMES: Record<ForeignFormat, string> = {
+  webp: 'WebP', gif: 'GIF', avif: 'AVIF', heic: 'HEIC/HEIF', bmp: 'BMP', svg: 'SVG', tiff: 'TIFF', ico: 'ICO',
+};
+
+const ascii = (bytes: Uint8Array, start: number, end: number) => String.fromCharCode(...bytes.subarray(start, end));
+
+/** Which of the formats coam does not decode itself the bytes are, from their signature; null when none. */
+export function foreignFormat(bytes: Uint8Array): ForeignFormat | null {
+  if (bytes.length >= 12 && ascii(bytes, 0, 4) === 'RIFF' && ascii(bytes, 8, 12) === 'WEBP') return 'webp';
+  if (bytes.length >= 6 && (ascii(bytes, 0, 6) === 'GIF87a' || ascii(bytes, 0, 6) === 'GIF89a')) return 'gif';
+  if (bytes.length >= 12 && ascii(bytes, 4, 8) === 'ftyp') {
+    // ISO-BMFF: the major brand, then the compatible ones, say AVIF or HEIF.
+    const size = Math.min(bytes.length, Math.max(16, (bytes[0] << 24) | (bytes[1] << 16) | (bytes[2] << 8) | bytes[3]));
+    const brands: string[] = [ascii(bytes, 8, 12)];
+    for (let o = 16; o + 4 <= size; o += 4) brands.push(ascii(bytes, o, o + 4));
+    if (brands.some((b) => b === 'avif' || b === 'avis')) return 'avif';
+    if (brands.some((b) => ['heic', 'heix', 'hevc', 'hevx', 'heim', 'heis', 'mif1', 'msf1'].includes(b))) return 'heic';
+    return null;
+  }
+  if (bytes.length >= 14 && bytes[0] === 0x42 && bytes[1] === 0x4d) return 'bmp';
+  if (bytes.length >= 4 && ((bytes[0] === 0x49 && bytes[1] === 0x49 && bytes[2] === 0x2a && bytes[3] === 0) || (bytes[0] === 0x4d && bytes[1] === 0x4d && bytes[2] === 0 && bytes[3] === 0x2a))) return 'tiff';
+  if (bytes.length >= 6 && bytes[0] === 0 && bytes[1] === 0 && bytes[2] === 1 && bytes[3] === 0) return 'ico';
+  // SVG is text: an optional BOM, XML prolog, comments or doctype, then an <svg element.
+  const head = new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(0, 1024)).replace(/^\uFEFF/, '').trimStart();
+  if (head.startsWith('<') && /<svg[\s>]/i.test(head) && !/^<!doctype html|^<html/i.test(head)) return 'svg';
+  return null;
+}
+
+/**
+ * Why bytes that no decoder read cannot be used, and what to do: named when the signature says
+ * which format they are. `browser`: whether a browser's decoder was tried too.
+ */
+export function unreadableImageError(bytes: Uint8Array, browser: boolean, cause?: string): CoamError {
+  const format = foreignFormat(bytes);
+  if (format === 'heic') {
+    return new CoamError(
+      'unsupported-format',
+      `This is a HEIC/HEIF photo, which ${browser ? 'this browser cannot decode' : "coam's decoders do not read"}. Save or export it as JPEG (on an iPhone: Settings › Camera › Formats › Most Compatible) and add it again.`,
+    );
+  }
+  if (format) {
+    const name = FOREIGN_FORMAT_NAMES[format];
+    return new CoamError(
+      'unsupported-format',
+      browser
+        ? `This ${name} image could not be decoded by this browser${cause ? ` (${cause})` : ''}. Convert it to JPEG or PNG and add it again.`
+        : `This is a ${name} image; coam's own decoders read JPEG, PNG and PPM (the app also reads what the browser does). Convert it to JPEG or PNG.`,
+    );
+  }
+  return new CoamError(
+    'not-an-image',
+    browser
+      ? 'This file is not an image coam or this browser can read (JPEG, PNG, PPM, WebP, GIF, AVIF, BMP, SVG).'
+      : NOT_AN_IMAGE,
+  );
+}
+
 /** Which decoder the bytes need, from their signature; null when none matches. */
 export function sniffFormat(bytes: Uint8Array): ImageFormat | null {
   if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
@@ -45,7 +105,7 @@ export function sniffFormat(bytes: Uint8Array): ImageFormat | null {
 export function decodeImage(bytes: Uint8Array): RasterImage {
   if (!bytes || bytes.length === 0) throw new CoamError('empty-image', 'The file is empty (0 bytes).');
   const format = sniffFormat(bytes);
-  if (format === null) throw new CoamError('not-an-image', NOT_AN_IMAGE);
+  if (format === null) throw unreadableImageError(bytes, false);
   switch (format) {
     case 'jpeg':
       return decodeJpeg(bytes);
@@ -570,6 +630,33 @@ function axisWeights(src: number, dst: number): Taps[] {
  * The size an image is fed at: long side ≈ longSide, aspect kept, each side rounded to a
  * multiple of `multiple` (at least `multiple`).
  */
+/** Below this many pixels on its short side an image gives the network too few cells to match. */
+export const MIN_IMAGE_SIDE = 64;
+
+/**
+ * Why an image of this size cannot be matched usefully, and what to do; null when it can. Too
+ * small: fewer than MIN_IMAGE_SIDE pixels on a side. Too thin: fed at `longSide` on its long
+ * side, its short side would come out under `multiple` pixels, so the network would see it
+ * stretched to a strip one multiple high.
+ */
+export function sizeProblem(width: number, height: number, longSide: number, multiple: number): string | null {
+  const short = Math.min(width, height);
+  const long = Math.max(width, height);
+  if (short < MIN_IMAGE_SIDE) {
+    return `The image is ${width}×${height} px: too small to match (the network needs at least ${MIN_IMAGE_SIDE} px on each side). Use a larger photo of the scene.`;
+  }
+  const fedShort = (short * longSide) / long;
+  if (fedShort < multiple) {
+    const ratio = long / short;
+    return (
+      `The image is ${width}×${height} (${ratio >= 10 ? Math.round(ratio) : ratio.toFixed(1)}:1): fed to the network at ${longSide} px on its long side, ` +
+      `it would be ${Math.max(1, Math.round(fedShort))} px ${width > height ? 'tall' : 'wide'}, too thin to match (at most ${Math.floor(longSide / multiple)}:1 at this size). ` +
+      `Crop it to the part you want to match.`
+    );
+  }
+  return null;
+}
+
 export function fedSize(width: number, height: number, longSide: number, multiple: number): { width: number; height: number } {
   if (!(width > 0 && height > 0)) throw new CoamError('empty-image', `Cannot size a ${width}×${height} image.`);
   if (!(longSide > 0) || !(multiple >= 1)) {

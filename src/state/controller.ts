@@ -6,6 +6,7 @@ import encoderUrl from '../../models/coam-encoder.onnx?url';
 import decoderUrl from '../../models/coam-decoder.onnx?url';
 import bundledInfo from '../../models/coam.json';
 import type { ModelInfo, Slot } from '../core/types';
+import { foreignFormat, sizeProblem } from '../core/image';
 import type { BackendName, FromWorker, ModelSource, ToWorker } from '../worker/protocol';
 import type { DecodeReply, DecodeRequest } from '../worker/decode.worker';
 import { SAMPLE_PAIRS, sampleUrl } from './samples';
@@ -70,9 +71,11 @@ const slotOf = (imageId: string): Slot | null => {
 
 const CODE_NAMES: Record<string, string> = {
   'not-an-image': 'Not an image',
+  'unsupported-format': 'Format not supported',
   'corrupt-image': 'Corrupt or truncated image',
   'empty-image': 'Empty image',
   'image-too-large': 'Image too large',
+  'image-unusable': 'Image unusable',
   'model-contract': 'Model breaks the contract',
   'model-load': 'Model could not be loaded',
   inference: 'Inference failed',
@@ -111,12 +114,23 @@ function onWorkerMessage(msg: FromWorker): void {
         ...(msg.keepRun ? {} : { progress: null, run: { status: 'idle' as const, runId: s.run.runId } }),
       });
       clearNotices('model');
-      if (!msg.keepRun) maybeRun();
+      // The note that a model fell back stays until a model of the user's loads.
+      if (msg.label !== BUNDLED_LABEL) clearNotices('model fallback');
+      if (!msg.keepRun) {
+        modelLoading = null;
+        maybeRun();
+      }
       return;
     case 'decoded': {
       const slot = slotOf(msg.imageId);
       if (!slot) return;
       const entry = s.images[slot]!;
+      const info = s.model.info ?? (bundledInfo as unknown as ModelInfo);
+      const problem = sizeProblem(msg.width, msg.height, s.longSide ?? info.inputSize.longSide, info.multiple);
+      if (problem) {
+        onWorkerMessage({ type: 'error', scope: 'image', imageId: msg.imageId, code: 'image-unusable', message: problem });
+        return;
+      }
       useCoam.setState({
         images: { ...s.images, [slot]: { ...entry, status: 'ready', width: msg.width, height: msg.height } },
       });
@@ -179,8 +193,16 @@ function onWorkerMessage(msg: FromWorker): void {
         useCoam.setState({ images: { ...s.images, [slot]: { ...entry, status: 'error', error: text, bitmap: null } } });
         notify('error', `Image ${slot} (${entry.name}): ${text}`, `image ${slot}`);
       } else if (msg.scope === 'model') {
+        // The worker keeps the model it had; with none, a model of the user's gives way to the bundled one.
+        const failed = modelLoading;
+        modelLoading = null;
+        const fallBack = !s.model.info && failed !== null && failed.kind !== 'split';
+        const name = failed?.kind === 'url' ? failed.url : failed?.label ?? 'the model';
+        const cause = msg.code === 'internal' ? msg.message : text;
+        const then = s.model.info ? `; still using ${s.model.label}` : fallBack ? '; using the bundled model instead' : '';
         useCoam.setState({ model: { ...s.model, status: s.model.info ? 'ready' : 'error' }, progress: null });
-        notify('error', `Model: ${text}`, 'model');
+        notify('error', `Model ${name} could not be loaded (${cause})${then}.`, fallBack ? 'model fallback' : 'model');
+        if (fallBack) loadBundledModel();
       } else if (msg.scope === 'run') {
         if (msg.runId !== s.run.runId) return;
         useCoam.setState({ run: { ...s.run, status: 'error' }, progress: null });
@@ -222,8 +244,27 @@ export function maybeRun(force = false): void {
   });
 }
 
+// Each slot's loads are ordered: every request (a file, a URL, a sample) takes a ticket, and one
+// that is no longer its slot's latest when its bytes arrive is dropped, so a slow download never
+// overwrites a newer choice nor pairs with another request's image.
+let ticketCounter = 0;
+const latestTicket: Record<Slot, number> = { A: 0, B: 0 };
+const takeTicket = (slot: Slot): number => (latestTicket[slot] = ++ticketCounter);
+const isLatest = (slot: Slot, ticket: number): boolean => latestTicket[slot] === ticket;
+
 /** Puts a file (or any blob) into a slot: the worker decodes it, the page keeps a sharp display copy. */
-export async function setImage(slot: Slot, blob: Blob, name: string, shareRef?: string): Promise<void> {
+export async function setImage(slot: Slot, blob: Blob, name: string, shareRef?: string, ticket = takeTicket(slot)): Promise<void> {
+  let bytes = await blob.arrayBuffer();
+  let svgError: string | null = null;
+  if (foreignFormat(new Uint8Array(bytes, 0, Math.min(bytes.byteLength, 1024))) === 'svg') {
+    try {
+      blob = await rasteriseSvg(blob);
+      bytes = await blob.arrayBuffer();
+    } catch (e) {
+      svgError = (e as Error).message;
+    }
+  }
+  if (!isLatest(slot, ticket)) return;
   const id = `img-${++imageCounter}`;
   const s = useCoam.getState();
   const old = s.images[slot];
@@ -236,7 +277,10 @@ export async function setImage(slot: Slot, blob: Blob, name: string, shareRef?: 
     images: { ...s.images, [slot]: { id, name, shareRef, status: 'decoding', bitmap: null, width: 0, height: 0 } },
     ...staleResult(s),
   });
-  const bytes = await blob.arrayBuffer();
+  if (svgError !== null) {
+    onWorkerMessage({ type: 'error', scope: 'image', imageId: id, code: 'corrupt-image', message: svgError });
+    return;
+  }
   const dec = getDecoder();
   if (dec) dec.postMessage({ imageId: id, bytes } satisfies DecodeRequest, [bytes]);
   else send({ type: 'decode', imageId: id, bytes }, [bytes]);
@@ -267,12 +311,48 @@ async function displayBitmap(blob: Blob): Promise<ImageBitmap> {
   return small;
 }
 
+/** Largest side an SVG is drawn at (it has no pixels of its own; its own size when it has one). */
+const SVG_MAX_SIDE = 4096;
+
+/**
+ * SVG has no decoder off the page (createImageBitmap refuses it in chromium): the page draws it
+ * once, as an <img> would (no scripts, no outside requests), into a PNG that takes the usual path.
+ */
+async function rasteriseSvg(blob: Blob): Promise<Blob> {
+  const url = URL.createObjectURL(new Blob([blob], { type: 'image/svg+xml' }));
+  try {
+    const img = new Image();
+    img.src = url;
+    try {
+      await img.decode();
+    } catch {
+      throw new Error('This SVG could not be drawn by this browser (it is damaged, or not an SVG image).');
+    }
+    let width = img.naturalWidth || 1024;
+    let height = img.naturalHeight || Math.round(width * 0.75);
+    const f = Math.min(1, SVG_MAX_SIDE / Math.max(width, height));
+    width = Math.max(1, Math.round(width * f));
+    height = Math.max(1, Math.round(height * f));
+    const canvas = new OffscreenCanvas(width, height);
+    const ctx = canvas.getContext('2d')!;
+    ctx.fillStyle = '#fff'; // transparent parts on white, as for every other image
+    ctx.fillRect(0, 0, width, height);
+    ctx.drawImage(img, 0, 0, width, height);
+    return await canvas.convertToBlob({ type: 'image/png' });
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}
+
 export async function setImageFromUrl(slot: Slot, ref: ImageRef): Promise<void> {
+  const ticket = takeTicket(slot);
   try {
     const r = await fetch(ref.url);
     if (!r.ok) throw new Error(`HTTP ${r.status}`);
-    await setImage(slot, await r.blob(), ref.name, ref.shareRef);
+    const blob = await r.blob();
+    await setImage(slot, blob, ref.name, ref.shareRef, ticket);
   } catch (e) {
+    if (!isLatest(slot, ticket)) return; // a newer choice for this slot: this one's failure is moot
     notify('error', `Image ${slot} (${ref.name}) could not be fetched: ${(e as Error).message}`, `image ${slot}`);
   }
 }
@@ -336,7 +416,12 @@ export function rerun(): void {
   maybeRun(true);
 }
 
+/** The load in flight (without its bytes), to name it if it fails. */
+let modelLoading: { kind: ModelSource['kind']; label: string; url?: string } | null = null;
+const BUNDLED_LABEL = 'bundled model';
+
 export function loadModel(source: ModelSource): void {
+  modelLoading = { kind: source.kind, label: source.label, url: source.kind === 'url' ? source.url : undefined };
   useCoam.setState((s) => ({ model: { ...s.model, status: 'loading', label: source.label }, progress: { stage: 'download', fraction: 0 } }));
   send(
     { type: 'load-model', source, fallbackInfo: bundledInfo as unknown as ModelInfo, prefer: preferBackend, threads: wasmThreadCount },
@@ -347,7 +432,7 @@ export function loadModel(source: ModelSource): void {
 export function loadBundledModel(): void {
   const href = (url: string) => new URL(url, document.baseURI).href;
   // The encoder/decoder split holds all of coam.onnx's weights: the contract graph is not fetched.
-  loadModel({ kind: 'split', encoderUrl: href(encoderUrl), decoderUrl: href(decoderUrl), label: 'bundled model', cache: true });
+  loadModel({ kind: 'split', encoderUrl: href(encoderUrl), decoderUrl: href(decoderUrl), label: BUNDLED_LABEL, cache: true });
 }
 
 /** A user's own model: an .onnx file, optionally with its .json sidecar (else the bundled sidecar applies). */
@@ -420,7 +505,8 @@ export function start(url: UrlSettings): void {
     embed: url.embed,
     presentation: url.present,
   }));
-  for (const w of url.warnings) notify('info', w);
+  // One note for all of them: the page shows four notes at most, and these come together.
+  if (url.warnings.length) notify('info', url.warnings.join(' '), 'url');
   if (url.model) loadModelUrl(url.model);
   else loadBundledModel();
   if (url.a) void setImageFromUrl('A', url.a);

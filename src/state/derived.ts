@@ -16,13 +16,41 @@ export function totalCount(s: Pick<CoamState, 'result'>): number {
   return s.result ? s.result.matches.length : 0;
 }
 
-/** Layout 'auto': portrait pairs (both images taller than wide) stacked, any other pair side by side. */
+/** A figure wider than this (or taller than its inverse) draws its smaller image as a sliver. */
+const MAX_FIGURE_ASPECT = 4;
+
+/**
+ * Landscape pairs side by side; portrait pairs (both taller than wide) stacked. When that figure
+ * would be more than 4:1 (a panorama beside a photo), the other arrangement is used if it is less
+ * extreme, so neither image is drawn a few pixels across.
+ */
 export function effectiveLayout(s: Pick<CoamState, 'layout' | 'images'>): Exclude<Layout, 'auto'> {
   if (s.layout !== 'auto') return s.layout;
   const a = s.images.A;
   const b = s.images.B;
   if (!a || !b) return 'side';
-  return a.height > a.width && b.height > b.width ? 'stacked' : 'side';
+  const preferred = a.height > a.width && b.height > b.width ? 'stacked' : 'side';
+  if (!(a.width > 0 && a.height > 0 && b.width > 0 && b.height > 0)) return preferred;
+  const ra = a.width / a.height;
+  const rb = b.width / b.height;
+  // Width over height of the figure: side by side at one height, stacked at one width.
+  const extremity = (layout: 'side' | 'stacked') => Math.abs(Math.log(layout === 'side' ? ra + rb : 1 / (1 / ra + 1 / rb)));
+  const other = preferred === 'side' ? 'stacked' : 'side';
+  return extremity(preferred) > Math.log(MAX_FIGURE_ASPECT) && extremity(other) < extremity(preferred) ? other : preferred;
+}
+
+/** Why the pair cannot be (re-)run now, in words for a disabled button's title; null when it can. */
+export function runBlocker(s: Pick<CoamState, 'images' | 'model' | 'run'>): string | null {
+  for (const slot of ['A', 'B'] as const) {
+    const e = s.images[slot];
+    if (!e) return `Add Image ${slot} first`;
+    if (e.status === 'decoding') return `Image ${slot} is still decoding`;
+    if (e.status === 'error') return `Image ${slot} could not be used; add another`;
+  }
+  if (s.model.status === 'loading') return 'The model is still loading';
+  if (s.model.status !== 'ready') return 'No model is loaded';
+  if (s.run.status === 'running') return 'Matching…';
+  return null;
 }
 
 /** The geometry result if it belongs to the current result, model kind and K; otherwise null. */

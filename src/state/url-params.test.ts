@@ -30,7 +30,29 @@ describe('URL parameters', () => {
     expect(s.layout).toBeUndefined();
     expect(s.ransac).toBeUndefined();
     expect(s.model).toBeUndefined();
-    expect(s.warnings.length).toBe(4);
+    // a, b, k, layout, ransac, model: each refused value gets its own message.
+    expect(s.warnings.length).toBe(6);
+  });
+
+  it('says what each parameter accepts, with the refused value', () => {
+    const w = (q: string) => parseUrlSettings(q, BASE).warnings.join(' | ');
+    expect(w('?k=-5')).toMatch(/Parameter "k" must be a whole number from 0 to 100000 .*"-5"/);
+    expect(w('?k=-5')).not.toMatch(/must be a number/);
+    expect(w('?k=abc')).toMatch(/"k" must be a whole number from 0 to 100000/);
+    expect(w('?layout=diagonal')).toMatch(/"layout" must be auto, side or stacked; "diagonal" ignored/);
+    expect(w('?heatmap=2')).toMatch(/"heatmap" must be 0 or 1/);
+    expect(w('?ransac=affine')).toMatch(/"ransac" must be off, homography or fundamental/);
+    expect(w('?conditioning=both')).toMatch(/"conditioning" must be pair or self/);
+    expect(w('?search=never')).toMatch(/"search" must be off, auto or always/);
+    expect(w('?backend=cuda')).toMatch(/"backend" must be webgpu or wasm/);
+    expect(w('?threads=99')).toMatch(/"threads" must be a whole number from 0 to 16/);
+    expect(w('?longSide=10')).toMatch(/"longSide" must be a whole number of pixels from 32 to 2048; "10" ignored/);
+    expect(w('?embed=yes')).toMatch(/"embed" must be 1 or 0/);
+    expect(w('?sample=nope')).toMatch(/"sample" must be graf, box, aloe or motorcycle; "nope" ignored/);
+    // A refused value is quoted at most 40 characters long.
+    expect(w(`?layout=${'x'.repeat(500)}`).length).toBeLessThan(120);
+    // Good values give no message.
+    expect(w('?k=0&layout=side&heatmap=0&ransac=homography&conditioning=self&search=off&backend=wasm&threads=2&longSide=320&embed=1&sample=box')).toBe('');
   });
 
   it('keeps http(s) and relative image URLs, naming them by their file', () => {

@@ -67,22 +67,55 @@ function oneOf<T extends string>(value: string | null, allowed: readonly T[]): T
   return value !== null && (allowed as readonly string[]).includes(value) ? (value as T) : undefined;
 }
 
-function flag(value: string | null): boolean {
-  return value === '1' || value === 'true' || value === '';
+/** "a, b or c" */
+const choices = (values: readonly string[]) => `${values.slice(0, -1).join(', ')} or ${values[values.length - 1]}`;
+
+/** The refused value as the message quotes it: plain text, at most 40 characters. */
+const quoted = (value: string) => `"${value.length > 40 ? `${value.slice(0, 39)}…` : value}"`;
+
+const refused = (name: string, accepts: string, value: string) => `Parameter "${name}" must be ${accepts}; ${quoted(value)} ignored.`;
+
+/** One of a closed set (or an alias of one); anything else is ignored with a message that lists the set. */
+function choice<T extends string>(p: URLSearchParams, name: string, allowed: readonly T[], warnings: string[], aliases: Record<string, T> = {}): T | undefined {
+  const value = p.get(name);
+  if (value === null) return undefined;
+  if (value in aliases) return aliases[value];
+  const ok = oneOf(value, allowed);
+  if (ok === undefined) warnings.push(refused(name, choices(allowed), value));
+  return ok;
+}
+
+/** A whole number in [min, max]; anything else is ignored with a message that gives the range. */
+function wholeNumber(p: URLSearchParams, name: string, min: number, max: number, warnings: string[], what = '', note = ''): number | undefined {
+  const value = p.get(name);
+  if (value === null) return undefined;
+  const n = Number(value);
+  if (value.trim() !== '' && Number.isFinite(n) && n >= min && n <= max) return Math.round(n);
+  warnings.push(refused(name, `a whole number${what} from ${min} to ${max}${note}`, value));
+  return undefined;
+}
+
+function flag(p: URLSearchParams, name: string, warnings: string[]): boolean {
+  const value = p.get(name);
+  if (value === null || value === '0' || value === 'false') return false;
+  if (value === '1' || value === 'true' || value === '') return true;
+  warnings.push(refused(name, '1 or 0', value));
+  return false;
 }
 
 export function parseUrlSettings(search: string, base?: string): UrlSettings {
   const p = new URLSearchParams(search);
   const warnings: string[] = [];
-  const out: UrlSettings = { embed: flag(p.get('embed')), present: flag(p.get('present')), warnings };
+  const out: UrlSettings = { embed: flag(p, 'embed', warnings), present: flag(p, 'present', warnings), warnings };
 
-  const pair = p.get('sample') ?? p.get('pair');
+  const pairName = p.has('sample') ? 'sample' : 'pair';
+  const pair = p.get(pairName);
   if (pair !== null) {
     const s = SAMPLE_PAIRS.find((x) => x.id === pair);
     if (s) {
       out.a = resolveSource(s.a, base) ?? undefined;
       out.b = resolveSource(s.b, base) ?? undefined;
-    } else warnings.push('Unknown sample pair in the URL; ignored.');
+    } else warnings.push(refused(pairName, choices(SAMPLE_PAIRS.map((x) => x.id)), pair));
   }
   for (const slot of ['a', 'b'] as const) {
     const raw = p.get(slot);
@@ -91,36 +124,22 @@ export function parseUrlSettings(search: string, base?: string): UrlSettings {
     if (ref) out[slot] = ref;
     else warnings.push(`Parameter "${slot}" is not a sample name or an http(s) URL; ignored.`);
   }
-  const k = p.get('k');
-  if (k !== null) {
-    const n = Number(k);
-    if (Number.isFinite(n) && n >= 0) out.k = Math.min(100_000, Math.round(n));
-    else warnings.push('Parameter "k" must be a number; ignored.');
-  }
-  out.layout = oneOf(p.get('layout'), ['auto', 'side', 'stacked'] as const);
-  const heat = p.get('heatmap');
-  out.heatmap = heat === '1' || heat === 'true' ? 'distinctiveness' : oneOf(heat, ['off', 'distinctiveness'] as const);
-  if (heat === '0' || heat === 'false') out.heatmap = 'off';
-  const ransac = p.get('ransac');
-  out.ransac = ransac === '1' || ransac === 'true' ? 'homography' : oneOf(ransac, ['off', 'homography', 'fundamental'] as const);
-  if (ransac === '0' || ransac === 'false') out.ransac = 'off';
-  out.conditioning = oneOf(p.get('conditioning'), ['pair', 'self'] as const);
-  out.search = oneOf(p.get('search'), SEARCH_MODES);
+  out.k = wholeNumber(p, 'k', 0, 100_000, warnings, '', ' (the matches shown)');
+  out.layout = choice(p, 'layout', ['auto', 'side', 'stacked'] as const, warnings);
+  const heatmap = choice(p, 'heatmap', ['0', '1'] as const, warnings, { true: '1', false: '0', off: '0', distinctiveness: '1' });
+  out.heatmap = heatmap === undefined ? undefined : heatmap === '1' ? 'distinctiveness' : 'off';
+  out.ransac = choice(p, 'ransac', ['off', 'homography', 'fundamental'] as const, warnings, { '0': 'off', false: 'off', '1': 'homography', true: 'homography' });
+  out.conditioning = choice(p, 'conditioning', ['pair', 'self'] as const, warnings);
+  out.search = choice(p, 'search', SEARCH_MODES, warnings);
   const ratio = p.get('ratio');
   if (ratio !== null) {
     const n = Number(ratio);
     if (ratio.trim() !== '' && n > 0 && n <= 1) out.ratio = n;
-    else warnings.push('Parameter "ratio" must be a number above 0 and at most 1; ignored.');
+    else warnings.push(refused('ratio', 'a number above 0 and at most 1 (1: the ratio test off)', ratio));
   }
-  out.backend = oneOf(p.get('backend'), ['webgpu', 'wasm'] as const);
-  const ls = p.get('longSide');
-  if (ls !== null) {
-    const n = Number(ls);
-    if (Number.isFinite(n) && n >= 32 && n <= 2048) out.longSide = Math.round(n);
-    else warnings.push('Parameter "longSide" must be between 32 and 2048; ignored.');
-  }
-  const threads = Number(p.get('threads'));
-  if (Number.isInteger(threads) && threads >= 1 && threads <= 16) out.threads = threads;
+  out.backend = choice(p, 'backend', ['webgpu', 'wasm'] as const, warnings);
+  out.longSide = wholeNumber(p, 'longSide', 32, 2048, warnings, ' of pixels');
+  out.threads = wholeNumber(p, 'threads', 0, 16, warnings, '', ' (0: automatic)');
   const model = p.get('model');
   if (model !== null) {
     const ref = resolveSource(model, base);

@@ -70,6 +70,7 @@ export function App({ onOverlay }: { onOverlay?: (overlay: MatchOverlay | null) 
       <div className="app embed" ref={rootRef} data-mode="embed">
         <main className="stage">
           <Viewer label="Matches between image A and image B" onOverlay={attachOverlay} />
+          <Notices overlay />
         </main>
         <StatusStrip compact />
       </div>

@@ -1,7 +1,7 @@
 /** Settings and actions: Top-K, layout, heatmap, RANSAC, conditioning, ratio test, model, exports, embedding. */
 import { useState } from 'react';
 import { useCoam } from '../state/store';
-import { totalCount } from '../state/derived';
+import { runBlocker, totalCount } from '../state/derived';
 import { setBlend, setHeatmap, setK, setLayout, setPresentation, setRansac } from '../state/actions';
 import { loadModelFiles, rerun, setConditioning, setLongSide, setMaxRatio, setSearch } from '../state/controller';
 import { exportCsv, exportJson, exportPng, exportSvg } from '../state/exports';
@@ -66,7 +66,7 @@ export function Controls({ overlay }: { overlay: MatchOverlay | null }) {
   const conditioning = useCoam((s) => s.conditioning);
   const search = useCoam((s) => s.search);
   const hasResult = useCoam((s) => !!s.result);
-  const running = useCoam((s) => s.run.status === 'running');
+  const rerunBlocker = useCoam(runBlocker);
   const longSide = useCoam((s) => s.longSide);
   const maxRatio = useCoam((s) => s.maxRatio);
   const modelLongSide = useCoam((s) => s.model.info?.inputSize.longSide);
@@ -141,7 +141,7 @@ export function Controls({ overlay }: { overlay: MatchOverlay | null }) {
           ...(longSide !== null && ![256, 320, 480, 640, 800, 1024].includes(longSide) ? [[String(longSide), `${longSide} px`] as [string, string]] : []),
         ]}
       />
-      <button type="button" onClick={rerun} disabled={running} title="Re-run (space)">
+      <button type="button" onClick={rerun} disabled={rerunBlocker !== null} title={rerunBlocker ?? 'Re-run (space)'}>
         Re-run
       </button>
       <label className="file-button">

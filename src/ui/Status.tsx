@@ -34,9 +34,15 @@ export function StatusText() {
       return `${total} matches · ${shownCount(s)} matches shown of ${total}`;
     }
     if (s.run.status === 'error') return 'Matching failed; see the message above.';
-    if (!A && !B) return 'Add Image A and Image B to match.';
-    if (!A || A.status === 'error') return 'Add Image A to match.';
-    if (!B || B.status === 'error') return 'Add Image B to match.';
+    // A slot whose image failed says so; an embed cannot add an image, so it never asks for one.
+    const missing = (slot: 'A' | 'B') => {
+      const failed = s.images[slot]?.status === 'error' || s.notices.some((n) => n.kind === 'error' && n.source === `image ${slot}`);
+      if (failed) return `Image ${slot} could not be used (see the message).`;
+      return s.embed ? `No Image ${slot}: the embed's URL names none (a=, b= or sample=).` : `Add Image ${slot} to match.`;
+    };
+    if (!A && !B && !s.embed && !s.notices.some((n) => n.source?.startsWith('image '))) return 'Add Image A and Image B to match.';
+    if (!A || A.status === 'error') return missing('A');
+    if (!B || B.status === 'error') return missing('B');
     if (A.status === 'decoding' || B.status === 'decoding') return 'Decoding images…';
     if (s.model.status === 'loading') return 'Loading the model…';
     if (s.model.status === 'error') return 'No model loaded.';
