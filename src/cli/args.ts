@@ -26,6 +26,7 @@ const HEADER = `coam — CoAM co-attention image matching (Wiles et al., CVPR 20
 Usage:
   coam match A B [options]         match two images (JPEG, PNG or PPM)
   coam eval DATA_DIR [options]     evaluate on homography/, epipolar/, pose/ folders
+  coam colmap IMAGES_DIR --out DB  match a folder's pairs into a COLMAP database ('coam colmap --help')
   coam help                        this text
   coam COMMAND --help              that command's usage
 `;

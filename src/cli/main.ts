@@ -5,6 +5,7 @@
  */
 import { isCoamError } from '../core/errors';
 import { HelpRequested, USAGE, UsageError } from './args';
+import { colmapCommand } from './colmap';
 import { evalCommand } from './eval';
 import { processIo, type Io } from './io';
 import { matchCommand } from './match';
@@ -17,6 +18,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return await matchCommand(rest, io);
       case 'eval':
         return await evalCommand(rest, io);
+      case 'colmap':
+        return await colmapCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':
