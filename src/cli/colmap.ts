@@ -249,6 +249,9 @@ export async function colmapCommand(args: string[], io: Io): Promise<number> {
     let totalInliers = 0;
     let verified = 0;
     for (const [nameA, nameB] of todo) {
+      // Inference and matching resolve without returning to the event loop, so a Ctrl-C is only
+      // seen when the loop gets a turn: give it one before each pair.
+      await new Promise((resolve) => setImmediate(resolve));
       if (stopRequested) break;
       if (unreadable.has(nameA) || unreadable.has(nameB)) continue;
       let a: RasterImage;

@@ -93,7 +93,9 @@ export class ColmapScene {
     const a = this.byName.get(nameA);
     const b = this.byName.get(nameB);
     if (!a || !b) throw new Error(`unknown image ${a ? nameB : nameA}`);
-    const shifted = matches.map((m) => ({ xyA: [m.xyA[0] + 0.5, m.xyA[1] + 0.5] as Point, xyB: [m.xyB[0] + 0.5, m.xyB[1] + 0.5] as Point }));
+    // Rounded to float32 as the database stores them, so a resumed run merges exactly as an uninterrupted one.
+    const colmapPixel = (p: Point): Point => [Math.fround(p[0] + 0.5), Math.fround(p[1] + 0.5)];
+    const shifted = matches.map((m) => ({ xyA: colmapPixel(m.xyA), xyB: colmapPixel(m.xyB) }));
     const before = [a.keypoints.points.length, b.keypoints.points.length];
     const indexed = mergePairMatches(a.keypoints, b.keypoints, shifted);
     if (a.keypoints.points.length !== before[0]) this.dirty.add(a);
