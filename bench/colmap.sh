@@ -31,7 +31,7 @@ for ((i = 0; i < FRAMES && i * STEP < ${#ALL[@]}; i++)); do
   ln -s "$(realpath "$SEQ/${ALL[i * STEP]}")" "$WORK/images/${ALL[i * STEP]}"
 done
 N=$(ls "$WORK/images" | wc -l)
-echo "$N frames of $(basename "$SEQ") (every ${STEP}th), sequential overlap $OVERLAP, $THREADS threads, $(colmap -h | head -1)"
+echo "$N frames of $(basename "$SEQ") (one frame in ${STEP}), sequential overlap $OVERLAP, $THREADS threads, $(colmap -h | head -1)"
 
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", b - a }'; }
