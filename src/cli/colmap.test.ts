@@ -147,6 +147,9 @@ describe('coam colmap', () => {
     expect(await main(['colmap', images, '--out', join(dir, 'x.db'), '--exhaustive', '--sequential', '2'], both)).toBe(2);
     expect(existsSync(join(dir, 'x.db'))).toBe(false);
     expect(statSync(images).isDirectory()).toBe(true);
+    const help = capture();
+    expect(await main(['colmap', '--help'], help)).toBe(0);
+    expect(help.stdout.join('\n')).toMatch(/^Usage: coam colmap IMAGES_DIR --out DB[^]*--merge-radius PX/);
   });
 });
 

@@ -17,7 +17,7 @@ import { ColmapDatabase, imagesOfPairId } from '../core/colmap/database';
 import { trackLengths } from '../core/colmap/keypoints';
 import { exhaustivePairs, parsePairsTxt, sequentialPairs, uniquePairs } from '../core/colmap/pairs';
 import { ColmapScene } from '../core/colmap/scene';
-import { intOption, matchOptionsFrom, parse, strOption, UsageError } from './args';
+import { COLMAP_USAGE, intOption, matchOptionsFrom, parse, strOption, UsageError } from './args';
 import { SEARCH_MODES, type SearchMode } from '../core/views';
 import { processIo, type Io } from './io';
 import { writeOut } from './match';
@@ -43,27 +43,6 @@ export const COLMAP_OPTIONS = {
   'single-camera': { type: 'boolean' },
 } as const;
 
-export const COLMAP_USAGE = `coam colmap IMAGES_DIR --out DB (--pairs pairs.txt | --exhaustive | --sequential N) [options]
-  --out DB            the COLMAP database to write (COLMAP 3.8 schema; read by 'colmap mapper')
-  --pairs FILE        pairs to match, COLMAP's pairs.txt: 'name1 name2' per line, names relative
-                      to IMAGES_DIR, '#' comments
-  --exhaustive        every pair of the folder's images
-  --sequential N      each image with the next N, in name order (video frames)
-  --resume            DB exists: continue it (its matched pairs are skipped, new pairs add to its
-                      keypoints); without DB, start it
-  --force             DB exists: delete it and start over
-  --top-k N           matches kept per pair (default 1000; the matcher yields at most --candidates)
-  --long-side N       feed images with this long side (default: the model's, 640)
-  --search MODE       test-time views as for match (default 'off' here: 'auto' costs about eight
-                      times as long per pair)
-  --merge-radius PX   points of one image from different pairs within PX fed pixels merge into
-                      one keypoint (default: half the model's stride, 4); scaled to each image's
-                      own pixels
-  --max-error PX      RANSAC inlier threshold for two_view_geometries, Sampson distance in fed
-                      pixels (default 4), scaled to the images' own pixels
-  --single-camera     one camera for every image (same size required); default one per image
-  --model PATH, --sidecar PATH, --threads N, --candidates N, --mutual MODE, --ratio R   as for match
-`;
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.ppm', '.pgm', '.pnm']);
 const DEFAULT_TOP_K = 1000;
@@ -110,11 +89,7 @@ function saveDatabase(db: SqlDatabase, path: string): void {
 }
 
 export async function colmapCommand(args: string[], io: Io): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
-    io.out(COLMAP_USAGE);
-    return 0;
-  }
-  const { values, positionals } = parse(args, COLMAP_OPTIONS, { min: 1, max: 1, names: 'an image folder: coam colmap IMAGES_DIR --out DB' });
+  const { values, positionals } = parse(args, COLMAP_OPTIONS, { min: 1, max: 1, names: 'an image folder: coam colmap IMAGES_DIR --out DB', usage: COLMAP_USAGE });
   const dir = resolve(positionals[0]);
   const out = strOption(values, 'out');
   if (!out) throw new UsageError('--out DB is required (the COLMAP database to write)');

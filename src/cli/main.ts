@@ -1,5 +1,5 @@
 /**
- * The `coam` command line: `coam match A B`, `coam eval DATA_DIR`. bin/coam.mjs calls main().
+ * The `coam` command line: `coam match A B`, `coam eval DATA_DIR`, `coam colmap IMAGES_DIR`. bin/coam.mjs calls main().
  * `coam COMMAND --help` prints that command's usage. Exit codes: 0 ok (help too), 1 a failure
  * (unreadable image, broken model), 2 bad usage or missing input.
  */
