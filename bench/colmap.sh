@@ -5,7 +5,7 @@
 # each step. Needs Debian's colmap (apt-get install -y colmap). Not part of `npm test`: minutes.
 #
 #   bench/colmap.sh [SEQUENCE_DIR] [WORK_DIR]
-#   FRAMES=30 STEP=6 OVERLAP=5 LONG_SIDE=640 COAM_ARGS='--top-k 1000' bench/colmap.sh
+#   FRAMES=30 STEP=3 OVERLAP=5 LONG_SIDE=640 COAM_ARGS='--top-k 1000' bench/colmap.sh
 #
 # Both pipelines get the same frames, the same sequential overlap, one shared camera
 # (SIMPLE_RADIAL, COLMAP's default model) and COLMAP's default mapper options; SIFT runs at
@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 SEQ=${1:-../shared/data/multiview/co3d/apple_189_20393_38136}
 WORK=${2:-/tmp/coam-colmap-bench}
 FRAMES=${FRAMES:-30}
-STEP=${STEP:-6}
+STEP=${STEP:-3}
 OVERLAP=${OVERLAP:-5}
 LONG_SIDE=${LONG_SIDE:-640}
 COAM_ARGS=${COAM_ARGS:-}
