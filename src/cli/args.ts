@@ -26,6 +26,7 @@ const HEADER = `coam — CoAM co-attention image matching (Wiles et al., CVPR 20
 Usage:
   coam match A B [options]         match two images (JPEG, PNG or PPM)
   coam eval DATA_DIR [options]     evaluate on homography/, epipolar/, pose/ folders
+  coam colmap IMAGES_DIR --out DB  match a folder's pairs into a COLMAP database (docs/colmap.md)
   coam serve [DIR] [--port N]      serve the built app (default ./dist, port 8080) with the
                                    isolation headers multi-threaded WASM needs (--host H)
   coam help                        this text
@@ -70,6 +71,28 @@ const EVAL_OPTIONS_TEXT = `eval options:
   --verbose           print one row per pair
 `;
 
+const COLMAP_OPTIONS_TEXT = `colmap options (IMAGES_DIR --out DB, and one of --pairs, --exhaustive, --sequential):
+  --out DB            the COLMAP database to write (COLMAP 3.8 schema; read by 'colmap mapper')
+  --pairs FILE        pairs to match, COLMAP's pairs.txt: 'name1 name2' per line, names relative
+                      to IMAGES_DIR, '#' comments
+  --exhaustive        every pair of the folder's images
+  --sequential N      each image with the next N, in name order (video frames)
+  --resume            DB exists: continue it (its matched pairs are skipped, new pairs add to its
+                      keypoints); without DB, start it
+  --force             DB exists: delete it and start over
+  --top-k N           matches kept per pair (default 1000; the matcher yields at most --candidates)
+  --long-side N       feed images with this long side (default: the model's, 640)
+  --search MODE       test-time views as for match (default 'off' here: 'auto' costs about eight
+                      times as long per pair)
+  --merge-radius PX   points of one image from different pairs within PX fed pixels merge into
+                      one keypoint (default: half the model's stride, 2 for the bundled model);
+                      scaled to each image's own pixels
+  --max-error PX      RANSAC inlier threshold for two_view_geometries, Sampson distance in fed
+                      pixels (default 4), scaled to the images' own pixels
+  --single-camera     one camera for every image (same size required); default one per image
+  --model PATH, --sidecar PATH, --threads N, --candidates N, --mutual MODE, --ratio R   as for match
+`;
+
 const DATA_LAYOUT = `Data layout (as ../shared/data/val):
   homography/<seq>/1.jpg … n.jpg + H_1_k      MMA, RANSAC homography corner error
   epipolar/<pair>/1.jpg 2.jpg corr.txt        RANSAC F, symmetric epipolar distance of corr.txt
@@ -77,10 +100,13 @@ const DATA_LAYOUT = `Data layout (as ../shared/data/val):
 `;
 
 /** Every command and option: `coam help`, and after a usage mistake. */
-export const USAGE = `${HEADER}\n${MATCH_OPTIONS_TEXT}\n${EVAL_OPTIONS_TEXT}\n${DATA_LAYOUT}`;
+export const USAGE = `${HEADER}\n${MATCH_OPTIONS_TEXT}\n${EVAL_OPTIONS_TEXT}\n${DATA_LAYOUT}\n${COLMAP_OPTIONS_TEXT}`;
 
 /** `coam match --help`. */
 export const MATCH_USAGE = `Usage: coam match A B [options]     match two images (JPEG, PNG or PPM)\n\n${MATCH_OPTIONS_TEXT}`;
+
+/** `coam colmap --help`. */
+export const COLMAP_USAGE = `Usage: coam colmap IMAGES_DIR --out DB (--pairs pairs.txt | --exhaustive | --sequential N) [options]\n\n${COLMAP_OPTIONS_TEXT}`;
 
 /** `coam eval --help`. */
 export const EVAL_USAGE = `Usage: coam eval DATA_DIR [options]  evaluate on homography/, epipolar/, pose/ folders\n\n${EVAL_OPTIONS_TEXT}\n${DATA_LAYOUT}`;

@@ -1,10 +1,11 @@
 /**
- * The `coam` command line: `coam match A B`, `coam eval DATA_DIR`, `coam serve [DIR]`. bin/coam.mjs
- * calls main(). `coam COMMAND --help` prints that command's usage. Exit codes: 0 ok (help too), 1 a
- * failure (unreadable image, broken model), 2 bad usage or missing input.
+ * The `coam` command line: `coam match A B`, `coam eval DATA_DIR`, `coam colmap IMAGES_DIR`,
+ * `coam serve [DIR]`. bin/coam.mjs calls main(). `coam COMMAND --help` prints that command's usage.
+ * Exit codes: 0 ok (help too), 1 a failure (unreadable image, broken model), 2 bad usage or missing input.
  */
 import { isCoamError } from '../core/errors';
 import { HelpRequested, USAGE, UsageError } from './args';
+import { colmapCommand } from './colmap';
 import { evalCommand } from './eval';
 import { processIo, type Io } from './io';
 import { matchCommand } from './match';
@@ -18,6 +19,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return await matchCommand(rest, io);
       case 'eval':
         return await evalCommand(rest, io);
+      case 'colmap':
+        return await colmapCommand(rest, io);
       case 'serve':
         return await serveCommand(rest, io);
       case undefined:
