@@ -1,7 +1,7 @@
 // The e2e tests. Each gets a fresh page in a shared browser (the WebGPU test starts its own).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, assert, dropFiles, inferenceRuns, launchBrowser, waitForMatches, debugState, startPlainServer } from './harness.mjs';
+import { ROOT, assert, dropFiles, inferenceRuns, launchBrowser, waitForMatches, debugState, startDevServer, startPlainServer } from './harness.mjs';
 
 // Small inputs keep the run short on 2 cores: the network sees at most 256 px.
 const FAST = 'longSide=256';
@@ -307,6 +307,52 @@ export const tests = [
         assert(outside.length === 0, `requests left the origin: ${outside.join(', ')}`);
       } finally {
         await plain.close();
+      }
+    },
+  },
+  {
+    name: "npm start's first visit (empty Vite cache) keeps two photos chosen at once: no reload, they match",
+    ownBrowser: true,
+    async run() {
+      const dev = await startDevServer();
+      const b = await launchBrowser();
+      try {
+        const page = await b.context.newPage();
+        const errors = [];
+        page.on('pageerror', (e) => errors.push(e.message));
+        let navigations = 0;
+        page.on('framenavigated', (f) => {
+          if (f === page.mainFrame()) navigations++;
+        });
+        const reloaded = new Promise((resolve) => {
+          page.on('load', () => navigations > 1 && resolve());
+        });
+        await page.goto(`${dev.url}?${FAST}`);
+        // As a user would: both photos the moment the inputs exist, while the workers still start.
+        await page.getByLabel('Image A', { exact: true }).waitFor({ timeout: 60_000 });
+        await setFile(page, 'Image A', jpeg('box'));
+        await setFile(page, 'Image B', jpeg('box_in_scene'));
+        const reloadFails = reloaded.then(() => {
+          const said = dev.messages.filter((m) => /optimiz|reload/i.test(m)).join(' | ');
+          throw new Error(`the page reloaded after the photos were chosen (dev server: ${said || 'nothing logged'})`);
+        });
+        reloadFails.catch(() => undefined); // a reload after the race is caught by the navigation count below
+        const n = await Promise.race([waitForMatches(page, 120_000), reloadFails]);
+        assert(n > 0, `matched: ${n}`);
+        assert(navigations === 1, `${navigations} navigations of the page`);
+        const names = await page.locator('.slot-file').allTextContents();
+        assert(names[0]?.includes('box.jpg') && names[1]?.includes('box_in_scene.jpg'), `slots still show the chosen photos: ${names}`);
+        const reloads = dev.messages.filter((m) => /reloading/.test(m));
+        assert(reloads.length === 0, `dev server reloaded: ${reloads.join(' | ')}`);
+        // Dev keeps the isolation headers (threaded WASM) and finds the runtime's wasm.
+        assert(await page.evaluate(() => crossOriginIsolated), 'the dev page is cross-origin isolated');
+        const badge = (await page.getByTestId('backend').textContent()).trim();
+        assert(/^WASM/.test(badge), `backend badge "${badge}"`);
+        assert(errors.length === 0, `uncaught page errors: ${errors.join(' | ')}`);
+        console.log(`    ${n} matches, ${navigations} navigation, badge "${badge}"`);
+      } finally {
+        await b.close();
+        await dev.close();
       }
     },
   },
