@@ -286,6 +286,34 @@ export const tests = [
     },
   },
   {
+    name: 'the classic matcher loads only when turned on and shows its own count with the same top-K and RANSAC',
+    async run({ page, url }) {
+      const lazy = [];
+      page.on('request', (r) => {
+        if (/opencv|baseline/i.test(r.url())) lazy.push(new URL(r.url()).pathname.split('/').pop());
+      });
+      await page.goto(`${url}?a=graf1&b=graf3&search=off&${FAST}`);
+      await waitForMatches(page);
+      assert(lazy.length === 0, `fetched before it was asked for: ${lazy.join(', ')}`);
+      const runs = await inferenceRuns(page);
+      await page.getByLabel('Classic matcher beside CoAM').check();
+      const count = page.getByTestId('baseline');
+      await count.filter({ hasText: /^(SIFT|AKAZE): \d+ matches shown of \d+/ }).waitFor({ timeout: 90_000 });
+      assert(lazy.length > 0, 'the classic matcher came from a chunk of its own');
+      const total = Number(/of (\d+)/.exec(await count.textContent())[1]);
+      assert(total > 10, `classic matches on graf at 256 px: ${total}`);
+      // The same RANSAC as CoAM's, and the same top-K prefix.
+      await page.getByLabel('RANSAC').selectOption('homography');
+      await count.filter({ hasText: /\d+ inliers/ }).waitFor({ timeout: 20_000 });
+      await page.getByLabel('Top-K', { exact: true }).fill('5');
+      await count.filter({ hasText: `5 matches shown of ${total}` }).waitFor({ timeout: 20_000 });
+      const inliers = Number(/(\d+) inliers/.exec(await count.textContent())[1]);
+      assert(inliers <= 5, `inliers of the top 5: ${inliers}`);
+      assert((await inferenceRuns(page)) === runs, 'the classic matcher ran CoAM again');
+      console.log(`    ${(await count.textContent()).trim()}; lazily fetched: ${lazy.join(', ')}`);
+    },
+  },
+  {
     name: 'the build works from a plain static server in a sub-folder (no isolation headers, no network)',
     async run({ page }) {
       const plain = await startPlainServer('/talk/coam/');

@@ -6,6 +6,7 @@ import { setBlend, setHeatmap, setK, setLayout, setPresentation, setRansac } fro
 import { loadModelFiles, rerun, setConditioning, setLongSide, setMaxRatio, setSearch } from '../state/controller';
 import { exportCsv, exportJson, exportPng, exportSvg } from '../state/exports';
 import { buildShareUrl, iframeSnippet } from '../state/url-params';
+import { BaselineToggle } from './Baseline';
 import type { HeatmapMode, Layout, RansacMode } from '../state/store';
 import type { SearchMode } from '../core/views';
 import { DEFAULT_MATCH_OPTIONS } from '../core/types';
@@ -139,6 +140,7 @@ export function Controls() {
           ...(longSide !== null && ![256, 320, 480, 640, 800, 1024].includes(longSide) ? [[String(longSide), `${longSide} px`] as [string, string]] : []),
         ]}
       />
+      <BaselineToggle />
       <button type="button" onClick={rerun} disabled={running} title="Re-run (space)">
         Re-run
       </button>
