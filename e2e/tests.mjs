@@ -286,11 +286,12 @@ export const tests = [
     },
   },
   {
-    name: 'the classic matcher loads only when turned on and shows its own count with the same top-K and RANSAC',
+    name: 'the classic matcher loads only when turned on and shows its own count with the same top-K and RANSAC; baseline=1 opens on it',
     async run({ page, url }) {
       const lazy = [];
       page.on('request', (r) => {
-        if (/opencv|baseline/i.test(r.url())) lazy.push(new URL(r.url()).pathname.split('/').pop());
+        const path = new URL(r.url()).pathname;
+        if (/opencv|baseline/i.test(path)) lazy.push(path.split('/').pop());
       });
       await page.goto(`${url}?a=graf1&b=graf3&search=off&${FAST}`);
       await waitForMatches(page);
@@ -310,7 +311,12 @@ export const tests = [
       const inliers = Number(/(\d+) inliers/.exec(await count.textContent())[1]);
       assert(inliers <= 5, `inliers of the top 5: ${inliers}`);
       assert((await inferenceRuns(page)) === runs, 'the classic matcher ran CoAM again');
-      console.log(`    ${(await count.textContent()).trim()}; lazily fetched: ${lazy.join(', ')}`);
+      const shown = (await count.textContent()).trim();
+      // One URL opens a slide on CoAM beside it (embed, with RANSAC and K).
+      await page.goto(`${url}?embed=1&a=graf1&b=graf3&search=off&ransac=homography&k=10&baseline=1&${FAST}`);
+      await waitForMatches(page);
+      await count.filter({ hasText: /^(SIFT|AKAZE): 10 matches shown of \d+ · \d+ inliers/ }).waitFor({ timeout: 90_000 });
+      console.log(`    ${shown}; embedded: ${(await count.textContent()).trim()}; lazily fetched: ${lazy.join(', ')}`);
     },
   },
   {

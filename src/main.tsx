@@ -3,6 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { App } from './ui/App';
 import { start, probeBackend } from './state/controller';
 import { parseUrlSettings } from './state/url-params';
+import { setBaselineEnabled } from './state/baseline';
 import { useCoam } from './state/store';
 import { currentOverlay } from './render/current';
 import './ui/app.css';
@@ -75,7 +76,9 @@ const unsubscribeFirst = useCoam.subscribe((s) => {
 });
 (window as unknown as { __coamDebug: typeof debug }).__coamDebug = debug;
 
-start(parseUrlSettings(location.search));
+const settings = parseUrlSettings(location.search);
+start(settings);
+if (settings.baseline) setBaselineEnabled(true);
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -70,7 +70,10 @@ async function maybeRun(): Promise<void> {
   const { A, B } = s.images;
   if (!b.enabled) return;
   if (!A || !B || A.status !== 'ready' || B.status !== 'ready' || !A.bitmap || !B.bitmap || !s.model.info) {
-    if (b.status !== 'waiting' && !lastKey) useBaseline.setState({ status: 'waiting' });
+    // A slot emptied or being replaced: the last counts are of another pair.
+    runId++;
+    lastKey = '';
+    if (b.status !== 'waiting') useBaseline.setState({ status: 'waiting', counts: null, error: undefined });
     return;
   }
   const key = [A.id, B.id, b.detector, longSideOf(s), s.model.info.multiple, s.maxRatio].join('|');

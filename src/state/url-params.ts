@@ -30,6 +30,8 @@ export interface UrlSettings {
   ratio?: number;
   embed: boolean;
   present: boolean;
+  /** The classic matcher beside CoAM (`baseline=1`). */
+  baseline: boolean;
   model?: ImageRef;
   backend?: BackendName;
   longSide?: number;
@@ -74,7 +76,7 @@ function flag(value: string | null): boolean {
 export function parseUrlSettings(search: string, base?: string): UrlSettings {
   const p = new URLSearchParams(search);
   const warnings: string[] = [];
-  const out: UrlSettings = { embed: flag(p.get('embed')), present: flag(p.get('present')), warnings };
+  const out: UrlSettings = { embed: flag(p.get('embed')), present: flag(p.get('present')), baseline: flag(p.get('baseline')), warnings };
 
   const pair = p.get('sample') ?? p.get('pair');
   if (pair !== null) {
@@ -145,6 +147,7 @@ export function buildShareUrl(
     search?: SearchMode;
     ratio?: number;
     longSide?: number | null;
+    baseline?: boolean;
   },
 ): string {
   const url = new URL(pageUrl);
@@ -160,6 +163,7 @@ export function buildShareUrl(
   if (s.search && s.search !== 'auto') url.searchParams.set('search', s.search);
   if (s.ratio !== undefined && s.ratio !== DEFAULT_MATCH_OPTIONS.maxRatio) url.searchParams.set('ratio', String(s.ratio));
   if (s.longSide) url.searchParams.set('longSide', String(s.longSide));
+  if (s.baseline) url.searchParams.set('baseline', '1');
   if (s.embed) url.searchParams.set('embed', '1');
   return url.href;
 }

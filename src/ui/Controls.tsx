@@ -6,6 +6,7 @@ import { setBlend, setHeatmap, setK, setLayout, setPresentation, setRansac } fro
 import { loadModelFiles, rerun, setConditioning, setLongSide, setMaxRatio, setSearch } from '../state/controller';
 import { exportCsv, exportJson, exportPng, exportSvg } from '../state/exports';
 import { buildShareUrl, iframeSnippet } from '../state/url-params';
+import { useBaseline } from '../state/baseline';
 import { BaselineToggle } from './Baseline';
 import type { HeatmapMode, Layout, RansacMode } from '../state/store';
 import type { SearchMode } from '../core/views';
@@ -84,6 +85,7 @@ export function Controls() {
       search: s.search,
       ratio: s.maxRatio,
       longSide: s.longSide,
+      baseline: useBaseline.getState().enabled,
       embed: true,
     });
     const snippet = iframeSnippet(url);

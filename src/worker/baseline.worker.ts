@@ -7,7 +7,7 @@
  */
 import { loadOpenCv, matchBaseline, matcherCounts, openCvBuild, type BaselineDetector, type BaselineResult, type MatcherCounts, type RansacKind } from '../core/baseline';
 import { isCoamError } from '../core/errors';
-import type { RasterImage } from '../core/types';
+import type { Point, RasterImage } from '../core/types';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -30,15 +30,21 @@ export type FromBaseline =
 
 let last: { runId: number; result: BaselineResult } | null = null;
 
-/** The bitmap's pixels at the original's size (the display copy is smaller only past 4096 px). */
-function rasterOf(image: BaselineImage): RasterImage {
-  const { bitmap, originalWidth: width, originalHeight: height } = image;
+/** The display copy's pixels (the original's, or fewer past 4096 px on the long side). */
+function rasterOf(bitmap: ImageBitmap): RasterImage {
+  const { width, height } = bitmap;
   const canvas = new OffscreenCanvas(width, height);
   const ctx = canvas.getContext('2d');
   if (!ctx) throw new Error('no 2D canvas in this worker');
-  ctx.drawImage(bitmap, 0, 0, width, height);
+  ctx.drawImage(bitmap, 0, 0);
   bitmap.close();
   return { width, height, data: ctx.getImageData(0, 0, width, height).data };
+}
+
+/** Display-copy pixels → the original's (pixel-centre convention), so RANSAC's px threshold means what CoAM's does. */
+function toOriginal(p: Point, from: { width: number; height: number }, to: BaselineImage): Point {
+  if (from.width === to.originalWidth && from.height === to.originalHeight) return p;
+  return [((p[0] + 0.5) * to.originalWidth) / from.width - 0.5, ((p[1] + 0.5) * to.originalHeight) / from.height - 0.5];
 }
 
 async function run(msg: Extract<ToBaseline, { type: 'match' }>): Promise<void> {
@@ -46,12 +52,18 @@ async function run(msg: Extract<ToBaseline, { type: 'match' }>): Promise<void> {
   if (!last) self.postMessage({ type: 'loading', runId: msg.runId } satisfies FromBaseline);
   const { cv } = await loadOpenCv();
   const loadMs = performance.now() - t0;
-  const result = matchBaseline(cv, rasterOf(msg.a), rasterOf(msg.b), {
+  const a = rasterOf(msg.a.bitmap);
+  const b = rasterOf(msg.b.bitmap);
+  const result = matchBaseline(cv, a, b, {
     detector: msg.detector,
     longSide: msg.longSide,
     multiple: msg.multiple,
     maxRatio: msg.maxRatio,
   });
+  for (const m of result.matches) {
+    m.xyA = toOriginal(m.xyA, a, msg.a);
+    m.xyB = toOriginal(m.xyB, b, msg.b);
+  }
   last = { runId: msg.runId, result };
   self.postMessage({
     type: 'result',
