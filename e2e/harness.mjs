@@ -1,6 +1,6 @@
 // Shared e2e plumbing: build + serve the app, launch Debian's chromium through playwright-core,
 // and small helpers (drop files, wait for matches). No browser downloads, no test framework.
-import { build, preview } from 'vite';
+import { build, createLogger, createServer as createViteServer, preview } from 'vite';
 import { chromium } from 'playwright-core';
 import { createServer } from 'node:net';
 import { spawn } from 'node:child_process';
@@ -50,6 +50,40 @@ export async function startServer() {
     url,
     async close() {
       await new Promise((r) => server.httpServer.close(() => r()));
+    },
+  };
+}
+
+/**
+ * `npm start`'s dev server on a free port, with a Vite cache of its own (empty, so this is a fresh
+ * clone's first visit; the user's node_modules/.vite is left alone). `messages` collects what the
+ * server logs, e.g. "optimized dependencies changed. reloading".
+ */
+export async function startDevServer() {
+  const cacheDir = mkdtempSync(join(tmpdir(), 'coam-vite-cache-'));
+  const messages = [];
+  const logger = createLogger('error');
+  for (const level of ['info', 'warn', 'error']) {
+    const log = logger[level].bind(logger);
+    logger[level] = (msg, options) => {
+      messages.push(String(msg));
+      log(msg, options);
+    };
+  }
+  const port = await freePort();
+  const server = await createViteServer({
+    root: ROOT,
+    cacheDir,
+    customLogger: logger,
+    server: { port, strictPort: true, host: '127.0.0.1', open: false },
+  });
+  await server.listen();
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    messages,
+    async close() {
+      await server.close();
+      rmSync(cacheDir, { recursive: true, force: true });
     },
   };
 }

@@ -2,7 +2,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { encode as encodePng } from 'fast-png';
-import { ROOT, assert, coamServe, dropFiles, inferenceRuns, launchBrowser, waitForMatches, debugState, startPlainServer } from './harness.mjs';
+import { ROOT, assert, coamServe, dropFiles, inferenceRuns, launchBrowser, waitForMatches, debugState, startDevServer, startPlainServer } from './harness.mjs';
 
 // Small inputs keep the run short on 2 cores: the network sees at most 256 px.
 const FAST = 'longSide=256';
@@ -431,6 +431,40 @@ export const tests = [
     },
   },
   {
+    name: 'the classic matcher loads only when turned on and shows its own count with the same top-K and RANSAC; baseline=1 opens on it',
+    async run({ page, url }) {
+      const lazy = [];
+      page.on('request', (r) => {
+        const path = new URL(r.url()).pathname;
+        if (/opencv|baseline/i.test(path)) lazy.push(path.split('/').pop());
+      });
+      await page.goto(`${url}?a=graf1&b=graf3&search=off&${FAST}`);
+      await waitForMatches(page);
+      assert(lazy.length === 0, `fetched before it was asked for: ${lazy.join(', ')}`);
+      const runs = await inferenceRuns(page);
+      await page.getByLabel('Classic matcher beside CoAM').check();
+      const count = page.getByTestId('baseline');
+      await count.filter({ hasText: /^(SIFT|AKAZE): \d+ matches shown of \d+/ }).waitFor({ timeout: 90_000 });
+      assert(lazy.length > 0, 'the classic matcher came from a chunk of its own');
+      const total = Number(/of (\d+)/.exec(await count.textContent())[1]);
+      assert(total > 10, `classic matches on graf at 256 px: ${total}`);
+      // The same RANSAC as CoAM's, and the same top-K prefix.
+      await page.getByLabel('RANSAC').selectOption('homography');
+      await count.filter({ hasText: /\d+ inliers/ }).waitFor({ timeout: 20_000 });
+      await page.getByLabel('Top-K', { exact: true }).fill('5');
+      await count.filter({ hasText: `5 matches shown of ${total}` }).waitFor({ timeout: 20_000 });
+      const inliers = Number(/(\d+) inliers/.exec(await count.textContent())[1]);
+      assert(inliers <= 5, `inliers of the top 5: ${inliers}`);
+      assert((await inferenceRuns(page)) === runs, 'the classic matcher ran CoAM again');
+      const shown = (await count.textContent()).trim();
+      // One URL opens a slide on CoAM beside it (embed, with RANSAC and K).
+      await page.goto(`${url}?embed=1&a=graf1&b=graf3&search=off&ransac=homography&k=10&baseline=1&${FAST}`);
+      await waitForMatches(page);
+      await count.filter({ hasText: /^(SIFT|AKAZE): 10 matches shown of \d+ · \d+ inliers/ }).waitFor({ timeout: 90_000 });
+      console.log(`    ${shown}; embedded: ${(await count.textContent()).trim()}; lazily fetched: ${lazy.join(', ')}`);
+    },
+  },
+  {
     name: 'the build works from a plain static server in a sub-folder (no isolation headers, no network)',
     async run({ page }) {
       const plain = await startPlainServer('/talk/coam/');
@@ -535,6 +569,52 @@ export const tests = [
       await page.goto(`file://${join(ROOT, 'dist', 'index.html')}`);
       const text = await page.locator('#root').textContent({ timeout: 10_000 });
       assert(/npx coam serve/.test(text) && /opened from (your )?disk/i.test(text), `message: "${text}"`);
+    },
+  },
+  {
+    name: "npm start's first visit (empty Vite cache) keeps two photos chosen at once: no reload, they match",
+    ownBrowser: true,
+    async run() {
+      const dev = await startDevServer();
+      const b = await launchBrowser();
+      try {
+        const page = await b.context.newPage();
+        const errors = [];
+        page.on('pageerror', (e) => errors.push(e.message));
+        let navigations = 0;
+        page.on('framenavigated', (f) => {
+          if (f === page.mainFrame()) navigations++;
+        });
+        const reloaded = new Promise((resolve) => {
+          page.on('load', () => navigations > 1 && resolve());
+        });
+        await page.goto(`${dev.url}?${FAST}`);
+        // As a user would: both photos the moment the inputs exist, while the workers still start.
+        await page.getByLabel('Image A', { exact: true }).waitFor({ timeout: 60_000 });
+        await setFile(page, 'Image A', jpeg('box'));
+        await setFile(page, 'Image B', jpeg('box_in_scene'));
+        const reloadFails = reloaded.then(() => {
+          const said = dev.messages.filter((m) => /optimiz|reload/i.test(m)).join(' | ');
+          throw new Error(`the page reloaded after the photos were chosen (dev server: ${said || 'nothing logged'})`);
+        });
+        reloadFails.catch(() => undefined); // a reload after the race is caught by the navigation count below
+        const n = await Promise.race([waitForMatches(page, 120_000), reloadFails]);
+        assert(n > 0, `matched: ${n}`);
+        assert(navigations === 1, `${navigations} navigations of the page`);
+        const names = await page.locator('.slot-file').allTextContents();
+        assert(names[0]?.includes('box.jpg') && names[1]?.includes('box_in_scene.jpg'), `slots still show the chosen photos: ${names}`);
+        const reloads = dev.messages.filter((m) => /reloading/.test(m));
+        assert(reloads.length === 0, `dev server reloaded: ${reloads.join(' | ')}`);
+        // Dev keeps the isolation headers (threaded WASM) and finds the runtime's wasm.
+        assert(await page.evaluate(() => crossOriginIsolated), 'the dev page is cross-origin isolated');
+        const badge = (await page.getByTestId('backend').textContent()).trim();
+        assert(/^WASM/.test(badge), `backend badge "${badge}"`);
+        assert(errors.length === 0, `uncaught page errors: ${errors.join(' | ')}`);
+        console.log(`    ${n} matches, ${navigations} navigation, badge "${badge}"`);
+      } finally {
+        await b.close();
+        await dev.close();
+      }
     },
   },
   {

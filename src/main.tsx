@@ -5,11 +5,14 @@ import { start } from './state/controller';
 import { parseUrlSettings } from './state/url-params';
 import { debugHookRequested, installDebugHook } from './debug-hook';
 import { registerServiceWorker } from './offline/register';
+import { setBaselineEnabled } from './state/baseline';
 import './ui/app.css';
 
 const debug = debugHookRequested(location.search) ? installDebugHook() : null;
 
-start(parseUrlSettings(location.search));
+const settings = parseUrlSettings(location.search);
+start(settings);
+if (settings.baseline) setBaselineEnabled(true);
 registerServiceWorker();
 
 createRoot(document.getElementById('root')!).render(

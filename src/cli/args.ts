@@ -55,6 +55,13 @@ const MATCH_OPTIONS_TEXT = `match options:
                       the runner-up's (the best cell outside 5 x 5 cells around it), both ways
                       (default 0.85; 1 keeps every mutual nearest neighbour)
   --threads N         WASM threads (default min(4, cores))
+  --baseline NAME     also run a classic matcher on the same pair at the same fed size, from
+                      OpenCV's WebAssembly build: 'sift' (AKAZE where the build has no SIFT,
+                      as the npm build does not), 'akaze' or 'orb'; the same ratio test (--ratio),
+                      mutual check and top-K, and prints both counts and RANSAC inliers
+  --ransac KIND       the comparison's RANSAC: 'homography' (default) or 'fundamental'
+  --compare PATH      write the comparison (counts side by side) as JSON
+  --baseline-json PATH  write the baseline's matches as --json does (for eval --matches)
 `;
 
 const EVAL_OPTIONS_TEXT = `eval options:

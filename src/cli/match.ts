@@ -3,8 +3,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { loadModel, loadOrt, readImage } from '../core/node';
 import { matchesFileToJson, matchesToCsv, matchPair, toMatchesFile } from '../core/pipeline';
-import { MATCH_USAGE, intOption, matchOptionsFrom, parse, searchOption, strOption } from './args';
+import { MATCH_USAGE, intOption, matchOptionsFrom, parse, searchOption, strOption, UsageError } from './args';
+import { compareWithBaseline } from './baseline';
 import { describeKeptView, type ViewChoice } from '../core/views';
+import { BASELINE_DETECTORS, type BaselineDetector, type RansacKind } from '../core/baseline';
 import type { Io } from './io';
 import { matchFigureSvg } from './svg';
 
@@ -22,6 +24,10 @@ export const MATCH_OPTIONS = {
   ratio: { type: 'string' },
   search: { type: 'string' },
   threads: { type: 'string' },
+  baseline: { type: 'string' },
+  'baseline-json': { type: 'string' },
+  compare: { type: 'string' },
+  ransac: { type: 'string' },
 } as const;
 
 /** One line on the test-time search: what it tried and which view it kept. */
@@ -43,6 +49,7 @@ export async function matchCommand(args: string[], io: Io): Promise<number> {
   const search = searchOption(values);
   const matchOptions = matchOptionsFrom(values);
   const [pathA, pathB] = positionals;
+  const baseline = baselineOptions(values);
 
   const a = readImage(pathA);
   const b = readImage(pathB);
@@ -90,8 +97,39 @@ export async function matchCommand(args: string[], io: Io): Promise<number> {
       writeOut(svg, matchFigureSvg({ ...a, label: pathA }, { ...b, label: pathB }, top));
       io.out(`wrote ${svg}`);
     }
+    if (baseline) {
+      await compareWithBaseline(io, {
+        ...baseline,
+        a: { ...a, path: pathA },
+        b: { ...b, path: pathB },
+        coam: result,
+        coamModel: model.info,
+        topK,
+        longSide,
+        multiple: model.info.multiple,
+        maxRatio: matchOptions.maxRatio,
+      });
+    }
     return 0;
   } finally {
     await model.release();
   }
+}
+
+/** --baseline sift|akaze|orb with --ransac, --compare and --baseline-json; null without --baseline. */
+function baselineOptions(values: Record<string, unknown>) {
+  const detector = strOption(values, 'baseline');
+  const ransac = strOption(values, 'ransac') ?? 'homography';
+  const compare = strOption(values, 'compare');
+  const baselineJson = strOption(values, 'baseline-json');
+  if (!detector) {
+    const stray = ['ransac', 'compare', 'baseline-json'].filter((o) => values[o] !== undefined);
+    if (stray.length) throw new UsageError(`${stray.map((o) => `--${o}`).join(', ')} compare with a classic matcher: add --baseline sift|akaze|orb`);
+    return null;
+  }
+  if (!(BASELINE_DETECTORS as readonly string[]).includes(detector)) {
+    throw new UsageError(`--baseline must be one of ${BASELINE_DETECTORS.join(', ')}, got '${detector}'`);
+  }
+  if (ransac !== 'homography' && ransac !== 'fundamental') throw new UsageError(`--ransac must be 'homography' or 'fundamental', got '${ransac}'`);
+  return { detector: detector as BaselineDetector, ransac: ransac as RansacKind, compare, baselineJson };
 }

@@ -93,4 +93,13 @@ describe('URL parameters', () => {
       expect(parsed.warnings.join(' ')).toMatch(/ratio/);
     }
   });
+
+  it('carries the classic matcher beside CoAM (baseline=1), off unless asked for', () => {
+    const on = buildShareUrl(BASE, { k: 10, layout: 'auto', heatmap: 'off', ransac: 'homography', baseline: true, embed: true });
+    expect(new URL(on).searchParams.get('baseline')).toBe('1');
+    expect(parseUrlSettings(new URL(on).search, BASE).baseline).toBe(true);
+    const off = buildShareUrl(BASE, { k: 10, layout: 'auto', heatmap: 'off', ransac: 'off' });
+    expect(new URL(off).searchParams.has('baseline')).toBe(false);
+    expect(parseUrlSettings('?a=graf1', BASE).baseline).toBe(false);
+  });
 });

@@ -30,6 +30,8 @@ export interface UrlSettings {
   ratio?: number;
   embed: boolean;
   present: boolean;
+  /** The classic matcher beside CoAM (`baseline=1`). */
+  baseline: boolean;
   model?: ImageRef;
   backend?: BackendName;
   longSide?: number;
@@ -106,7 +108,12 @@ function flag(p: URLSearchParams, name: string, warnings: string[]): boolean {
 export function parseUrlSettings(search: string, base?: string): UrlSettings {
   const p = new URLSearchParams(search);
   const warnings: string[] = [];
-  const out: UrlSettings = { embed: flag(p, 'embed', warnings), present: flag(p, 'present', warnings), warnings };
+  const out: UrlSettings = {
+    embed: flag(p, 'embed', warnings),
+    present: flag(p, 'present', warnings),
+    baseline: flag(p, 'baseline', warnings),
+    warnings,
+  };
 
   const pairName = p.has('sample') ? 'sample' : 'pair';
   const pair = p.get(pairName);
@@ -164,6 +171,7 @@ export function buildShareUrl(
     search?: SearchMode;
     ratio?: number;
     longSide?: number | null;
+    baseline?: boolean;
   },
 ): string {
   const url = new URL(pageUrl);
@@ -179,6 +187,7 @@ export function buildShareUrl(
   if (s.search && s.search !== 'auto') url.searchParams.set('search', s.search);
   if (s.ratio !== undefined && s.ratio !== DEFAULT_MATCH_OPTIONS.maxRatio) url.searchParams.set('ratio', String(s.ratio));
   if (s.longSide) url.searchParams.set('longSide', String(s.longSide));
+  if (s.baseline) url.searchParams.set('baseline', '1');
   if (s.embed) url.searchParams.set('embed', '1');
   return url.href;
 }

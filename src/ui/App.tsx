@@ -9,6 +9,7 @@ import { Viewer } from './Viewer';
 import { Notices } from './Notices';
 import { BackendBadge, ConditioningCompare, InspectInfo, Legend, ProgressBar, StatusText, Timings } from './Status';
 import { useGlobalInput } from './useGlobalInput';
+import { BaselineCount } from './Baseline';
 
 /** Shown over the empty figure: what to do first. */
 function EmptyHint() {
@@ -30,6 +31,7 @@ function StatusStrip({ compact }: { compact: boolean }) {
       <Legend />
       <InspectInfo />
       <ConditioningCompare />
+      <BaselineCount />
       {!compact && <BackendBadge />}
       {!compact && <Timings />}
     </footer>

@@ -6,6 +6,8 @@ import { setBlend, setHeatmap, setK, setLayout, setPresentation, setRansac } fro
 import { loadModelFiles, rerun, setConditioning, setLongSide, setMaxRatio, setSearch } from '../state/controller';
 import { exportCsv, exportJson, exportPng, exportSvg } from '../state/exports';
 import { buildShareUrl, iframeSnippet } from '../state/url-params';
+import { useBaseline } from '../state/baseline';
+import { BaselineToggle } from './Baseline';
 import type { HeatmapMode, Layout, RansacMode } from '../state/store';
 import type { MatchOverlay } from '../render/overlay';
 import type { SearchMode } from '../core/views';
@@ -85,6 +87,7 @@ export function Controls({ overlay }: { overlay: MatchOverlay | null }) {
       search: s.search,
       ratio: s.maxRatio,
       longSide: s.longSide,
+      baseline: useBaseline.getState().enabled,
       embed: true,
     });
     const snippet = iframeSnippet(url);
@@ -141,6 +144,7 @@ export function Controls({ overlay }: { overlay: MatchOverlay | null }) {
           ...(longSide !== null && ![256, 320, 480, 640, 800, 1024].includes(longSide) ? [[String(longSide), `${longSide} px`] as [string, string]] : []),
         ]}
       />
+      <BaselineToggle />
       <button type="button" onClick={rerun} disabled={rerunBlocker !== null} title={rerunBlocker ?? 'Re-run (space)'}>
         Re-run
       </button>
