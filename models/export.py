@@ -170,7 +170,8 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--checkpoint", default=os.path.join(HERE, "checkpoints", "main", "latest.pt"))
     p.add_argument("--out", default=HERE)
-    p.add_argument("--name", default="coam-web-scratch")
+    p.add_argument("--name", default="", help="the model's name (default: coam-web-scratch, or coam-web-<encoder> "
+                                               "for an ImageNet-initialised encoder)")
     p.add_argument("--version", default="")
     p.add_argument("--metrics", default="", help="a JSON of measured metrics to put in the sidecar")
     p.add_argument("--untrained", action="store_true", help="export random weights (a test model)")
@@ -206,7 +207,7 @@ def main(argv=None):
             metrics = old.get("metrics", {})
     step = int(ck.get("step", 0))
     sidecar = {
-        "name": args.name,
+        "name": args.name or ("coam-web-scratch" if cfg.encoder == "plain" else f"coam-web-{cfg.encoder}"),
         "version": args.version or f"0.1.{step}",
         "stride": cfg.stride,
         "descriptorDim": cfg.descriptor_dim,

@@ -21,6 +21,7 @@ from coam.data import PairSampler, group_weights, make_pair, random_views  # noq
 from coam.losses import LossConfig, direction_loss, pair_loss, sparse_direction_loss  # noqa: E402
 from coam.multiview import cached_multiview_pairs, derive_pairs, read_intrinsics  # noqa: E402
 from coam.network import PRETRAINED_ROOT, CoamConfig, CoamNet  # noqa: E402
+from coam.validate import pose_auc, pose_error_deg  # noqa: E402
 from coam.realpairs import make_real_pair, pseudo_correspondences, relative_scale, scene_of  # noqa: E402
 from train import continuation_lr, lr_at, parameter_groups  # noqa: E402
 
@@ -285,6 +286,25 @@ class Encoders(unittest.TestCase):
                 x = block(x)
         self.assertGreater(float(np.median(corr)), 0.8, corr)
         self.assertEqual(tuple(x.shape), (1, 320, 6, 8))
+
+
+class PoseMonitor(unittest.TestCase):
+    def test_pose_error_and_auc(self):
+        rng = np.random.default_rng(0)
+        X = np.c_[rng.uniform(-1, 1, (200, 2)), rng.uniform(4, 8, 200)]  # points in front of camera 1
+        angle = math.radians(25)
+        R = np.array([[math.cos(angle), 0, math.sin(angle)], [0, 1, 0], [-math.sin(angle), 0, math.cos(angle)]])
+        t = np.array([-1.0, 0.1, 0.3]); t /= np.linalg.norm(t)
+        K1 = np.array([[600.0, 0, 320], [0, 600, 240], [0, 0, 1]])
+        K2 = np.array([[500.0, 0, 300], [0, 500, 250], [0, 0, 1]])
+        project = lambda K, P: (P @ K.T)[:, :2] / (P @ K.T)[:, 2:]
+        xa, xb = project(K1, X), project(K2, X @ R.T + t)
+        self.assertLess(pose_error_deg(xa, xb, K1, K2, R, t), 0.5)
+        R_wrong = np.eye(3)
+        self.assertGreater(pose_error_deg(xa, xb, K1, K2, R_wrong, t), 20)
+        self.assertEqual(pose_error_deg(xa[:5], xb[:5], K1, K2, R, t), math.inf)
+        self.assertEqual(pose_auc([1, 2, 30, math.inf], (5, 10, 20)), [0.4, 0.45, 0.475])
+        self.assertEqual(pose_auc([math.inf], (10,)), [0.0])
 
 
 class PhotoSampling(unittest.TestCase):
