@@ -165,8 +165,12 @@ def main(argv=None):
 
     resuming = os.path.exists(latest_path)
     ck = torch.load(latest_path, map_location=device, weights_only=False) if resuming else None  # our own file
-    # A resumed run keeps the network it was started with.
-    config = CoamConfig.from_dict(ck["config"]) if resuming else CoamConfig.for_encoder(args.encoder)
+    init = torch.load(args.init, map_location=device, weights_only=False) if args.init and not resuming else None
+    # A resumed run keeps the network it was started with; --init weights bring their own.
+    if resuming or (init is not None and "config" in init):
+        config = CoamConfig.from_dict((ck or init)["config"])
+    else:
+        config = CoamConfig.for_encoder(args.encoder)
     loss_cfg = LossConfig(objective=args.objective)
     model = CoamNet(config).to(device)
     if model.pretrained_encoder and not resuming and not args.init:
@@ -186,8 +190,8 @@ def main(argv=None):
         torch.set_rng_state(ck["torch_rng"])
         step, elapsed, best_score = ck["step"], ck["elapsed"], ck.get("best_score", -1.0)
         print(f"resumed {latest_path} at step {step} ({elapsed / 60:.1f} min so far)", flush=True)
-    elif args.init:
-        model.load_state_dict(torch.load(args.init, map_location=device, weights_only=False)["model"])
+    elif init is not None:
+        model.load_state_dict(init["model"])
         print(f"initialised from {args.init}", flush=True)
     print(f"CoamNet ({config.encoder} encoder) {count_parameters(model) / 1e6:.2f} M parameters, objective {args.objective}, "
           f"device {device}, threads {torch.get_num_threads()}", flush=True)
