@@ -34,7 +34,7 @@ import torch
 import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from coam.network import CoamConfig, CoamNet, count_parameters  # noqa: E402
+from coam.network import ENCODERS, PRETRAINED_ROOT, CoamConfig, CoamNet, count_parameters  # noqa: E402
 import reference  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -144,6 +144,20 @@ def export_split(model: CoamNet, encoder_path: str, decoder_path: str) -> dict:
     }
 
 
+def training_data(cfg: CoamConfig, args: dict) -> str:
+    """What the weights were trained on (and initialised from), for the sidecar."""
+    text = "../shared/data/train (834 photos; synthetic homographies + photometric changes)"
+    share = args.get("real_share") or 0
+    if share:
+        text += f"; {share:.0%} real pairs (photos of one scene with RootSIFT + MAGSAC correspondences"
+        if args.get("co3d") and (args.get("co3d_share") or 0) > 0:
+            text += f"; {args['co3d_share']:.0%} of them co3d video frame pairs, CC BY-NC 4.0"
+        text += ")"
+    if cfg.encoder == "mobilenetv2":
+        text += "; encoder initialised from ImageNet MobileNetV2 1.0 (ONNX model zoo, Apache-2.0)"
+    return text + "; research use only"
+
+
 def sha256(path: str) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -156,15 +170,21 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--checkpoint", default=os.path.join(HERE, "checkpoints", "main", "latest.pt"))
     p.add_argument("--out", default=HERE)
-    p.add_argument("--name", default="coam-web-scratch")
+    p.add_argument("--name", default="", help="the model's name (default: coam-web-scratch, or coam-web-<encoder> "
+                                               "for an ImageNet-initialised encoder)")
     p.add_argument("--version", default="")
     p.add_argument("--metrics", default="", help="a JSON of measured metrics to put in the sidecar")
     p.add_argument("--untrained", action="store_true", help="export random weights (a test model)")
+    p.add_argument("--encoder", choices=list(ENCODERS), default="plain",
+                   help="with --untrained: the encoder (mobilenetv2 starts from ImageNet when ../shared/pretrained is there)")
     args = p.parse_args(argv)
 
     if args.untrained:
         torch.manual_seed(0)
-        model, ck = CoamNet().eval(), {"step": 0, "elapsed": 0, "seed": 0, "objective": "none (untrained)"}
+        model = CoamNet(CoamConfig.for_encoder(args.encoder))
+        if model.pretrained_encoder and os.path.isdir(PRETRAINED_ROOT):
+            model.load_pretrained()
+        model, ck = model.eval(), {"step": 0, "elapsed": 0, "seed": 0, "objective": "none (untrained)"}
     else:
         model, ck = load_model(args.checkpoint)
     cfg = model.config
@@ -187,7 +207,7 @@ def main(argv=None):
             metrics = old.get("metrics", {})
     step = int(ck.get("step", 0))
     sidecar = {
-        "name": args.name,
+        "name": args.name or ("coam-web-scratch" if cfg.encoder == "plain" else f"coam-web-{cfg.encoder}"),
         "version": args.version or f"0.1.{step}",
         "stride": cfg.stride,
         "descriptorDim": cfg.descriptor_dim,
@@ -198,7 +218,7 @@ def main(argv=None):
                     "distinctiveness": "float32 [1,1,H/stride,W/stride] in [0,1]"},
         "architecture": {**cfg.to_dict(), "parameters": count_parameters(model)},
         "training": {
-            "data": "../shared/data/train (834 photos; synthetic homographies + photometric changes); research use only",
+            "data": training_data(cfg, ck.get("args", {})),
             "objective": ck.get("objective", ck.get("args", {}).get("objective", "infonce")),
             "steps": step,
             "wallTimeMinutes": round(float(ck.get("elapsed", 0)) / 60, 1),

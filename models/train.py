@@ -1,8 +1,14 @@
 #!/usr/bin/env python3
-"""Train CoAM from scratch on synthetic homography pairs of ../shared/data/train.
+"""Train CoAM on synthetic homography pairs of ../shared/data/train, optionally mixed with real
+pairs (photos of one scene, frames of the co3d videos).
 
     /usr/bin/python3 models/train.py                      # resumes models/checkpoints/<run> if present
     /usr/bin/python3 models/train.py --objective hinge --run hinge --steps 1500   # the paper's loss
+    /usr/bin/python3 models/train.py --encoder mobilenetv2 --run v2-mnv2 --real-share 0.3   # ImageNet init
+
+`--encoder plain` trains every weight from scratch; `--encoder mobilenetv2` starts the encoder
+from ImageNet (../shared/pretrained) and fine-tunes it at `--encoder-lr` times the learning rate
+with its BatchNorm statistics frozen.
 
 Seeded and resumable: `latest.pt` (weights, optimiser, sampler state, step) is written every
 `--save-every` steps and on exit; `best.pt` keeps the weights with the best validation score on
@@ -20,13 +26,15 @@ import sys
 import time
 from dataclasses import asdict
 
+import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from coam.data import PairSampler, PairStream, group_weights, list_images, load_images  # noqa: E402
 from coam.realpairs import build_real_pairs  # noqa: E402
 from coam.losses import LossConfig, pair_loss  # noqa: E402
-from coam.network import CoamConfig, CoamNet, count_parameters  # noqa: E402
+from coam.multiview import cached_multiview_pairs  # noqa: E402
+from coam.network import ENCODERS, PRETRAINED_ROOT, CoamConfig, CoamNet, count_parameters  # noqa: E402
 from coam import validate  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -38,6 +46,11 @@ def parse_args(argv=None):
     p.add_argument("--val", default=os.path.join(HERE, "..", "..", "shared", "data", "val"))
     p.add_argument("--run", default="main", help="run name: checkpoints go to models/checkpoints/<run>")
     p.add_argument("--objective", choices=["infonce", "hinge"], default="infonce")
+    p.add_argument("--encoder", choices=list(ENCODERS), default="plain",
+                   help="plain: conv levels from scratch; mobilenetv2: ImageNet-initialised (a resumed run keeps its own)")
+    p.add_argument("--pretrained", default=PRETRAINED_ROOT, help="folder of the ImageNet weights (SOURCES.md layout)")
+    p.add_argument("--encoder-lr", type=float, default=0.1,
+                   help="a pretrained encoder's learning rate as a multiple of --lr (0: frozen)")
     p.add_argument("--steps", type=int, default=6000, help="total steps (the LR schedule spans them)")
     p.add_argument("--batch", type=int, default=4)
     p.add_argument("--size", type=int, default=256)
@@ -50,9 +63,9 @@ def parse_args(argv=None):
     p.add_argument("--time-limit", type=float, default=0, help="minutes; stop cleanly after this (0: none)")
     p.add_argument("--stop-at", type=int, default=0, help="stop at this step, keeping the --steps schedule (ablations)")
     p.add_argument("--init", default="", help="start from these weights (e.g. a warm-up run's best.pt)")
-    p.add_argument("--session-minutes", type=float, default=0,
+    p.add_argument("--continue-minutes", dest="continue_minutes", type=float, default=0,
                    help="continue a finished run for this many minutes of wall clock: a warm restart at --lr "
-                        "(100 warm-up steps) with a cosine decay to 5%% over the session's time, so the "
+                        "(100 warm-up steps) with a cosine decay to 5%% over that time, so the "
                         "weights are annealed whenever it ends (0: the --steps schedule)")
     p.add_argument("--scale-range", type=float, default=2.0, help="B's scale relative to A: log-uniform in [1/r, r]")
     p.add_argument("--group-power", type=float, default=1.0,
@@ -62,8 +75,13 @@ def parse_args(argv=None):
                    help="DataLoader processes making pairs (0: in the training process, bit-for-bit resumable; "
                         "a GPU needs ~1 per 10 pairs/step/100 ms, e.g. 14 on 16 cores)")
     p.add_argument("--real-share", type=float, default=0.0,
-                   help="share of pairs that are two photos of one scene (coam/realpairs.py: pseudo "
-                        "correspondences from RootSIFT + MAGSAC) instead of a synthetic homography")
+                   help="share of pairs that are real: two photos of one scene or two frames of a co3d video "
+                        "(coam/realpairs.py, coam/multiview.py: correspondences from RootSIFT + MAGSAC) "
+                        "instead of a synthetic homography")
+    p.add_argument("--co3d", default=os.path.join(HERE, "..", "..", "shared", "data", "multiview", "co3d"),
+                   help="co3d sequences for real pairs ('' or a missing folder: photos only)")
+    p.add_argument("--co3d-share", type=float, default=0.5,
+                   help="of the real pairs, the share drawn from the co3d frames (the rest: photos of one scene)")
     p.add_argument("--full-rotation", type=float, default=0.15, help="share of pairs with any rotation (else +-0.6 rad)")
     p.add_argument("--max-angle", type=float, default=None,
                    help="rad; the other pairs' rotation is within +-this (default: 0.6 synthetic, 0.4 real)")
@@ -78,10 +96,57 @@ def lr_at(step: int, total: int, base: float) -> float:
     return base * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * t)))
 
 
-def session_lr(session_step: int, frac: float, base: float) -> float:
-    """A continuation session: short warm-up, then cosine over the session's wall-clock fraction."""
-    warm = min(1.0, (session_step + 1) / 100)
+def continuation_lr(steps_done: int, frac: float, base: float) -> float:
+    """A continued run: short warm-up, then cosine over the fraction of its wall-clock budget spent."""
+    warm = min(1.0, (steps_done + 1) / 100)
     return base * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, frac))))
+
+
+def parameter_groups(model: CoamNet, encoder_lr: float) -> list[dict]:
+    """One Adam group per learning rate: a pretrained encoder at `encoder_lr` x the base rate
+    (frozen at 0), everything else at the base rate. `lr_scale` is read when the schedule sets lr."""
+    if not model.pretrained_encoder:
+        return [{"params": list(model.parameters()), "lr_scale": 1.0}]
+    encoder = list(model.encoder.parameters())
+    if encoder_lr == 0:
+        for p in encoder:
+            p.requires_grad_(False)
+    ids = {id(p) for p in encoder}
+    rest = [p for p in model.parameters() if id(p) not in ids]
+    groups = [{"params": rest, "lr_scale": 1.0}]
+    if encoder_lr > 0:
+        groups.append({"params": encoder, "lr_scale": encoder_lr})
+    return groups
+
+
+def real_mix(args, paths: list[str], images: list) -> dict:
+    """The PairSampler arguments for real pairs: photos of one scene (indices into the training
+    photos) and, when ../shared/data/multiview/co3d is there, verified frame pairs of its videos
+    (frames appended after the photos), weighted so that `--co3d-share` of real items are co3d."""
+    t0 = time.time()
+    real = build_real_pairs(paths, images)
+    print(f"{len(real) // 2} photo pairs of one scene ({sum(len(r[2]) for r in real) // 2} pseudo correspondences) "
+          f"in {time.time() - t0:.0f} s", flush=True)
+    real_images = list(images)
+    n_photo = len(real)
+    if args.co3d and os.path.isdir(args.co3d) and args.co3d_share > 0:
+        t0 = time.time()
+        frames, pairs, summary = cached_multiview_pairs(args.co3d, os.path.join(HERE, "runs", "cache"))
+        used = sorted({i for p in pairs for i in p[:2]})
+        where = {f: len(real_images) + k for k, f in enumerate(used)}
+        real_images += load_images([frames[i] for i in used])
+        real += [(where[i], where[j], pa, pb, s) for i, j, pa, pb, s in pairs]
+        print(f"{len(pairs) // 2} co3d frame pairs ({sum(len(p[2]) for p in pairs) // 2} correspondences, "
+              f"{len(used)} frames) in {time.time() - t0:.0f} s; by frame gap: {json.dumps(summary)}", flush=True)
+    elif args.co3d:
+        print(f"no co3d frames at {args.co3d}: real pairs are photos only", flush=True)
+    n_co3d = len(real) - n_photo
+    weights = None
+    if n_photo and n_co3d:
+        weights = np.r_[np.full(n_photo, (1 - args.co3d_share) / n_photo), np.full(n_co3d, args.co3d_share / n_co3d)]
+    print(f"{args.real_share:.0%} of training pairs real"
+          + (f", {args.co3d_share:.0%} of those co3d" if weights is not None else ""), flush=True)
+    return {"real_pairs": real, "real_share": args.real_share, "real_images": real_images, "real_weights": weights}
 
 
 def main(argv=None):
@@ -98,32 +163,37 @@ def main(argv=None):
     images = load_images(paths)
     print(f"{len(images)} training photos from {args.data}", flush=True)
 
-    config = CoamConfig()
+    resuming = os.path.exists(latest_path)
+    ck = torch.load(latest_path, map_location=device, weights_only=False) if resuming else None  # our own file
+    init = torch.load(args.init, map_location=device, weights_only=False) if args.init and not resuming else None
+    # A resumed run keeps the network it was started with; --init weights bring their own.
+    if resuming or (init is not None and "config" in init):
+        config = CoamConfig.from_dict((ck or init)["config"])
+    else:
+        config = CoamConfig.for_encoder(args.encoder)
     loss_cfg = LossConfig(objective=args.objective)
     model = CoamNet(config).to(device)
-    optimiser = torch.optim.Adam(model.parameters(), lr=args.lr)
+    if model.pretrained_encoder and not resuming and not args.init:
+        n = model.load_pretrained(args.pretrained)
+        print(f"{config.encoder} encoder initialised from ImageNet ({n} tensors from {args.pretrained})", flush=True)
+    optimiser = torch.optim.Adam(parameter_groups(model, args.encoder_lr), lr=args.lr)
     views = {"scale_range": args.scale_range, "full_rotation": args.full_rotation, "max_angle": args.max_angle,
              "weights": group_weights(paths, args.group_power) if args.group_power != 1 else None}
     if args.real_share > 0:
-        t_real = time.time()
-        real = build_real_pairs(paths, images)
-        views.update(real_pairs=real, real_share=args.real_share)
-        print(f"{len(real) // 2} real pairs ({sum(len(r[2]) for r in real) // 2} pseudo correspondences) "
-              f"in {time.time() - t_real:.0f} s; {args.real_share:.0%} of training pairs", flush=True)
+        views.update(real_mix(args, paths, images))
     sampler = PairSampler(images, args.size, args.seed, **views)
     step, elapsed, best_score = 0, 0.0, -1.0
-    if os.path.exists(latest_path):
-        ck = torch.load(latest_path, map_location=device, weights_only=False)  # our own file (numpy RNG state)
+    if resuming:
         model.load_state_dict(ck["model"])
         optimiser.load_state_dict(ck["optimiser"])
         sampler.rng.bit_generator.state = ck["sampler_state"]
         torch.set_rng_state(ck["torch_rng"])
         step, elapsed, best_score = ck["step"], ck["elapsed"], ck.get("best_score", -1.0)
         print(f"resumed {latest_path} at step {step} ({elapsed / 60:.1f} min so far)", flush=True)
-    elif args.init:
-        model.load_state_dict(torch.load(args.init, map_location=device, weights_only=False)["model"])
+    elif init is not None:
+        model.load_state_dict(init["model"])
         print(f"initialised from {args.init}", flush=True)
-    print(f"CoamNet {count_parameters(model) / 1e6:.2f} M parameters, objective {args.objective}, "
+    print(f"CoamNet ({config.encoder} encoder) {count_parameters(model) / 1e6:.2f} M parameters, objective {args.objective}, "
           f"device {device}, threads {torch.get_num_threads()}", flush=True)
 
     gen = torch.Generator().manual_seed(args.seed + step)
@@ -161,29 +231,29 @@ def main(argv=None):
     stop = {"now": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
     signal.signal(signal.SIGINT, lambda *_: stop.update(now=True))
-    session_start = time.time()
+    started = time.time()
     running: dict[str, float] = {}
     last = min(args.steps, args.stop_at) if args.stop_at else args.steps
-    session_first = step
-    if args.session_minutes:
+    first_step = step
+    if args.continue_minutes:
         last = 10 ** 9
-        print(f"session: {args.session_minutes:.0f} min from step {step}, warm restart at lr {args.lr:g}", flush=True)
+        print(f"continuing for {args.continue_minutes:.0f} min from step {step}, warm restart at lr {args.lr:g}", flush=True)
     while step < last and not stop["now"]:
-        if args.time_limit and time.time() - session_start > args.time_limit * 60:
+        if args.time_limit and time.time() - started > args.time_limit * 60:
             print("time limit reached", flush=True)
             break
-        if args.session_minutes:
-            frac = (time.time() - session_start) / (args.session_minutes * 60)
+        if args.continue_minutes:
+            frac = (time.time() - started) / (args.continue_minutes * 60)
             if frac >= 1:
-                print("session time reached", flush=True)
+                print("continuation time reached", flush=True)
                 break
-            lr = session_lr(step - session_first, frac, args.lr)
+            lr = continuation_lr(step - first_step, frac, args.lr)
         else:
             lr = lr_at(step, args.steps, args.lr)
         t0 = time.time()
         model.train()
         for g in optimiser.param_groups:
-            g["lr"] = lr
+            g["lr"] = lr * g.get("lr_scale", 1.0)
         a, b, H, va, vb, corr, counts = (x.to(device, non_blocking=True) for x in (next(batches) if batches is not None else sampler.batch(args.batch)))
         out_ab, out_ba = model.forward_pair(a, b)
         result = pair_loss(out_ab, out_ba, H, va, vb, config.stride, loss_cfg, gen, corr, counts.tolist())
@@ -206,11 +276,11 @@ def main(argv=None):
         if step % args.save_every == 0:
             save()
         if step % args.val_every == 0 or step == last:
-            if args.session_minutes and (time.time() - session_start) / (args.session_minutes * 60) > 0.97:
-                continue  # the session's final validation runs after its last step
+            if args.continue_minutes and (time.time() - started) / (args.continue_minutes * 60) > 0.97:
+                continue  # a continued run's final validation runs after its last step
             validate_and_keep()
             save()
-    if args.session_minutes and step > session_first:
+    if args.continue_minutes and step > first_step:
         validate_and_keep()
     save()
     print(f"stopped at step {step}, {elapsed / 60:.1f} min of training", flush=True)

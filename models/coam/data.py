@@ -128,7 +128,8 @@ class PairSampler:
 
     def __init__(self, images: list[np.ndarray], size: int, seed: int,
                  scale_range: float = 2.0, full_rotation: float = 0.15, weights: np.ndarray | None = None,
-                 real_pairs: list | None = None, real_share: float = 0.0, max_angle: float | None = None):
+                 real_pairs: list | None = None, real_share: float = 0.0, max_angle: float | None = None,
+                 real_images: list[np.ndarray] | None = None, real_weights: np.ndarray | None = None):
         self.images = images
         self.weights = weights
         self.views = {"scale_range": scale_range, "full_rotation": full_rotation}
@@ -138,15 +139,23 @@ class PairSampler:
             self.views["max_angle"] = max_angle
         self.size = size
         self.rng = np.random.default_rng(seed)
-        # Pairs of two photos of one scene with pseudo correspondences (coam.realpairs); each item
-        # of a batch is one of them with probability real_share.
+        # Pairs of two photos of one scene with pseudo correspondences (coam.realpairs, coam.multiview);
+        # each item of a batch is one of them with probability real_share. Their indices point into
+        # real_images (default: the training photos), drawn with probabilities real_weights
+        # (default: uniform).
         self.real_pairs = real_pairs or []
         self.real_share = real_share if self.real_pairs else 0.0
+        self.real_images = real_images if real_images is not None else images
+        self.real_weights = real_weights
 
     def _real(self):
         from .realpairs import make_real_pair  # noqa: PLC0415 (realpairs imports this module)
-        i, j, pa, pb, scale = self.real_pairs[int(self.rng.integers(len(self.real_pairs)))]
-        return make_real_pair(self.images[i], self.images[j], pa, pb, scale, self.size, self.rng,
+        if self.real_weights is None:
+            k = int(self.rng.integers(len(self.real_pairs)))
+        else:
+            k = int(self.rng.choice(len(self.real_pairs), p=self.real_weights))
+        i, j, pa, pb, scale = self.real_pairs[k]
+        return make_real_pair(self.real_images[i], self.real_images[j], pa, pb, scale, self.size, self.rng,
                               full_rotation=self.views["full_rotation"],
                               **({} if self.max_angle is None else {"max_angle": self.max_angle}))
 

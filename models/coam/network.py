@@ -1,7 +1,10 @@
 """The CoAM network: a U-Net run on image A, conditioned on image B by co-attention.
 
 Wiles, Ehrhardt, Zisserman, "Co-Attention for Conditioned Image Matching", CVPR 2021.
-The encoder runs on both images with shared weights. At the two deepest encoder levels a
+The encoder runs on both images with shared weights: five levels at strides 2-32, either plain
+conv-BN-ReLU blocks trained from scratch (`encoder="plain"`) or MobileNetV2 initialised from
+ImageNet (`encoder="mobilenetv2"`, cut after its bottlenecks 0, 2, 5, 12, 16; BatchNorm statistics
+frozen; its 320-channel deepest level projected to 128 by a 1x1 conv). At the two deepest encoder levels a
 co-attention module lets every position of A attend over all positions of B and concatenates
 the attended B features onto A's. The decoder climbs back to stride 4 with skip connections and
 yields unit-length descriptors and a per-cell distinctiveness score.
@@ -12,6 +15,7 @@ no grid_sample, no 5-D einsum; every op is in ONNX opset 17 with dynamic H and W
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field, asdict
 
 import torch
@@ -19,8 +23,21 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+ENCODERS = ("plain", "mobilenetv2")
+# The channels each pretrained encoder gives at strides 2, 4, 8, 16, 32.
+PRETRAINED_WIDTHS = {"mobilenetv2": (16, 24, 32, 96, 320)}
+# The widths the network uses around a pretrained encoder: its deepest level goes through a 1x1
+# conv-BN-ReLU (the neck) to fewer channels, so co-attention and its fusing conv there stay small
+# (at MobileNetV2's 320 channels the fusing 3x3 conv alone would be 1.8 M parameters).
+DEFAULT_WIDTHS = {"mobilenetv2": (16, 24, 32, 96, 128)}
+# ImageNet weights, one .npy per tensor (../shared/pretrained/SOURCES.md).
+PRETRAINED_ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "pretrained"))
+
+
 @dataclass
 class CoamConfig:
+    # "plain" (conv-BN-ReLU levels, random init) or "mobilenetv2" (ImageNet init).
+    encoder: str = "plain"
     # Channels of the encoder levels at strides 2, 4, 8, 16, 32.
     widths: tuple = (16, 32, 64, 96, 128)
     # Co-attention runs at the deepest `coattention_levels` levels (the paper: the two deepest).
@@ -29,6 +46,21 @@ class CoamConfig:
     decoder_widths: tuple = (96, 64, 48)  # at strides 16, 8, 4
     descriptor_dim: int = 64
     distinctiveness_hidden: int = 32
+
+    def __post_init__(self):
+        if self.encoder not in ENCODERS:
+            raise ValueError(f"unknown encoder {self.encoder!r}: one of {', '.join(ENCODERS)}")
+        want = PRETRAINED_WIDTHS.get(self.encoder)
+        if want is not None and (len(self.widths) != len(want) or tuple(self.widths[:-1]) != want[:-1]):
+            raise ValueError(f"the {self.encoder} encoder's levels have {want} channels (the last may be "
+                             f"projected to any width), not {tuple(self.widths)}")
+
+    @staticmethod
+    def for_encoder(encoder: str) -> "CoamConfig":
+        """The default network around an encoder (its levels' widths fixed by the encoder)."""
+        if encoder in DEFAULT_WIDTHS:
+            return CoamConfig(encoder=encoder, widths=DEFAULT_WIDTHS[encoder])
+        return CoamConfig(encoder=encoder)
 
     @property
     def stride(self) -> int:
@@ -61,6 +93,91 @@ class EncoderLevel(nn.Sequential):
         super().__init__(conv_bn_relu(cin, cout, stride=2), conv_bn_relu(cout, cout))
 
 
+class InvertedResidual(nn.Module):
+    """MobileNetV2's linear bottleneck: 1x1 expansion, depthwise 3x3 (the stride), linear 1x1
+    projection, a residual when the shape is kept. Named as the ImageNet tensors are (conv0-2,
+    bn0-2: conv0 exists even at expansion 1)."""
+
+    def __init__(self, cin: int, cout: int, expansion: int, stride: int):
+        super().__init__()
+        mid = cin * expansion
+        self.conv0, self.bn0 = nn.Conv2d(cin, mid, 1, bias=False), nn.BatchNorm2d(mid)
+        self.conv1 = nn.Conv2d(mid, mid, 3, stride=stride, padding=1, groups=mid, bias=False)
+        self.bn1 = nn.BatchNorm2d(mid)
+        self.conv2, self.bn2 = nn.Conv2d(mid, cout, 1, bias=False), nn.BatchNorm2d(cout)
+        self.residual = stride == 1 and cin == cout
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.relu6(self.bn0(self.conv0(x)))
+        y = F.relu6(self.bn1(self.conv1(y)))
+        y = self.bn2(self.conv2(y))
+        return x + y if self.residual else y
+
+
+class MobileNetV2Stem(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv0, self.bn0 = nn.Conv2d(3, 32, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(32)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu6(self.bn0(self.conv0(x)))
+
+
+# MobileNetV2 1.0's bottlenecks: (expansion, channels, stride); the levels end after 0, 2, 5, 12, 16.
+MOBILENETV2_BOTTLENECKS = ((1, 16, 1), (6, 24, 2), (6, 24, 1), (6, 32, 2), (6, 32, 1), (6, 32, 1),
+                           (6, 64, 2), (6, 64, 1), (6, 64, 1), (6, 64, 1), (6, 96, 1), (6, 96, 1),
+                           (6, 96, 1), (6, 160, 2), (6, 160, 1), (6, 160, 1), (6, 320, 1))
+MOBILENETV2_LEVEL_ENDS = (0, 2, 5, 12, 16)
+
+
+def mobilenetv2_levels() -> nn.ModuleList:
+    """MobileNetV2's features up to bottleneck 16, as five levels at strides 2, 4, 8, 16, 32."""
+    levels, blocks, cin, first = [], [MobileNetV2Stem()], 32, 0
+    for i, (t, c, s) in enumerate(MOBILENETV2_BOTTLENECKS):
+        blocks.append(InvertedResidual(cin, c, t, s))
+        cin = c
+        if i in MOBILENETV2_LEVEL_ENDS:
+            levels.append(nn.Sequential(*blocks))
+            blocks = []
+    return nn.ModuleList(levels)
+
+
+def load_mobilenetv2_imagenet(levels: nn.ModuleList, root: str = PRETRAINED_ROOT) -> int:
+    """Copy the ImageNet tensors (`<root>/mobilenetv2_batchnorm_nchw/weights/*.npy`, Gluon names)
+    into `mobilenetv2_levels()`; returns how many tensors were loaded. Every tensor the levels
+    need must be there: a missing folder or file is a FileNotFoundError that says which."""
+    import numpy as np  # noqa: PLC0415
+
+    folder = os.path.join(root, "mobilenetv2_batchnorm_nchw", "weights")
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(
+            f"no MobileNetV2 ImageNet weights at {os.path.abspath(folder)} (see ../shared/pretrained/SOURCES.md); "
+            "train with --encoder plain, or point --pretrained at the folder that holds mobilenetv2_batchnorm_nchw/")
+    prefix = "mobilenetv20_features_"
+    bn_names = {"weight": "gamma", "bias": "beta", "running_mean": "running_mean", "running_var": "running_var"}
+    modules = [m for level in levels for m in level]
+    loaded = 0
+    for k, module in enumerate(modules):
+        gluon = prefix if k == 0 else f"{prefix}linearbottleneck{k - 1}_"
+        for name, tensor in module.state_dict().items():
+            if name.endswith("num_batches_tracked"):
+                continue
+            layer, param = name.rsplit(".", 1)
+            if layer.startswith("conv"):
+                file = f"{gluon}{layer}_weight.npy"
+            else:
+                file = f"{gluon}batchnorm{layer[2:]}_{bn_names[param]}.npy"
+            path = os.path.join(folder, file)
+            if not os.path.exists(path):
+                raise FileNotFoundError(f"MobileNetV2 ImageNet weights: {path} is missing")
+            value = torch.from_numpy(np.load(path)).float()
+            if value.shape != tensor.shape:
+                raise ValueError(f"{file} has shape {tuple(value.shape)}, the network needs {tuple(tensor.shape)}")
+            tensor.copy_(value)
+            loaded += 1
+    return loaded
+
+
 class CoAttention(nn.Module):
     """Every position of A attends over all positions of B (softmax over B's flattened grid);
     the attention-weighted sum of B's features is concatenated onto A's and fused."""
@@ -91,7 +208,15 @@ class CoamNet(nn.Module):
         w = config.widths
         self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1))
         self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1))
-        self.encoder = nn.ModuleList(EncoderLevel(cin, cout) for cin, cout in zip((3,) + w[:-1], w))
+        # The neck: a pretrained encoder's deepest level projected to the configured width.
+        self.neck = None
+        if config.encoder == "mobilenetv2":
+            self.encoder = mobilenetv2_levels()
+            deepest = PRETRAINED_WIDTHS[config.encoder][-1]
+            if w[-1] != deepest:
+                self.neck = conv_bn_relu(deepest, w[-1], k=1)
+        else:
+            self.encoder = nn.ModuleList(EncoderLevel(cin, cout) for cin, cout in zip((3,) + w[:-1], w))
         self.first_attended = len(w) - config.coattention_levels
         self.coattention = nn.ModuleList(
             CoAttention(c, config.attention_dim) for c in w[self.first_attended:]
@@ -110,12 +235,34 @@ class CoamNet(nn.Module):
             nn.Conv2d(cin, hidden, 1), nn.ReLU(inplace=True), nn.Conv2d(hidden, 1, 1), nn.Sigmoid()
         )
 
+    @property
+    def pretrained_encoder(self) -> bool:
+        return self.config.encoder != "plain"
+
+    def load_pretrained(self, root: str = PRETRAINED_ROOT) -> int:
+        """Initialise the encoder from ImageNet; returns the number of tensors loaded."""
+        if self.config.encoder == "mobilenetv2":
+            return load_mobilenetv2_imagenet(self.encoder, root)
+        raise ValueError(f"the {self.config.encoder} encoder has no pretrained weights")
+
+    def train(self, mode: bool = True):
+        """A pretrained encoder keeps its ImageNet BatchNorm statistics (eval mode) while training:
+        batches of four small crops would drag them away from what the weights were trained with."""
+        super().train(mode)
+        if self.pretrained_encoder:
+            for m in self.encoder.modules():
+                if isinstance(m, nn.BatchNorm2d):
+                    m.eval()
+        return self
+
     def encode(self, x: torch.Tensor) -> list[torch.Tensor]:
         x = (x - self.mean) / self.std
         feats = []
         for level in self.encoder:
             x = level(x)
             feats.append(x)
+        if self.neck is not None:
+            feats[-1] = self.neck(feats[-1])
         return feats
 
     def decode(self, feats_a: list[torch.Tensor], feats_b: list[torch.Tensor]):

@@ -1,4 +1,5 @@
-"""Validation during training, on the real pairs of ../shared/data/val.
+"""Validation during training, on the real pairs of ../shared/data/val: homography MMA@3px and
+accuracy@3px, epipolar success@10px, and (where val/pose is there) relative pose AUC@5/10/20 deg.
 
 A quick monitor, not the reference: the numbers the model card quotes come from `coam eval`
 (TypeScript, the same code the app runs). Matching here mirrors it: candidates by
@@ -9,6 +10,7 @@ similarity x distinctiveness(A) x distinctiveness(B), top-K.
 from __future__ import annotations
 
 import glob
+import math
 import os
 
 import cv2
@@ -125,4 +127,52 @@ def evaluate(model, val_root: str, long_side=640, top_k=1000, multiple=32, self_
         succ.append(ok)
     if succ:
         out["epipolar_success10"] = float(np.mean(succ))
+    errors = []
+    for rpath in sorted(glob.glob(os.path.join(val_root, "pose", "*", "R"))):
+        d = os.path.dirname(rpath)
+        a, sa = load_rgb(glob.glob(os.path.join(d, "1.*"))[0], long_side, multiple)
+        b, sb = load_rgb(glob.glob(os.path.join(d, "2.*"))[0], long_side, multiple)
+        xa, xb = match(model, a, b, top_k, self_condition=self_condition)
+        xa, xb = to_original(xa, sa), to_original(xb, sb)
+        K1, K2 = (np.loadtxt(os.path.join(d, k)).reshape(3, 3) for k in ("K1", "K2"))
+        errors.append(pose_error_deg(xa, xb, K1, K2, np.loadtxt(rpath).reshape(3, 3),
+                                     np.loadtxt(os.path.join(d, "t")).reshape(3)))
+    if errors:
+        auc = pose_auc(errors, (5, 10, 20))
+        out.update(pose_auc5=auc[0], pose_auc10=auc[1], pose_auc20=auc[2])
+    return out
+
+
+def pose_error_deg(xa, xb, K1, K2, R, t) -> float:
+    """As `coam eval`: an essential matrix on K-normalised matches (RANSAC at 1 px over the mean
+    focal length), recoverPose, then max(rotation error, translation direction error); inf when
+    no pose is found."""
+    if len(xa) < 8:
+        return math.inf
+    na = cv2.undistortPoints(xa.reshape(-1, 1, 2).astype(np.float64), K1, None).reshape(-1, 2)
+    nb = cv2.undistortPoints(xb.reshape(-1, 1, 2).astype(np.float64), K2, None).reshape(-1, 2)
+    focal = (K1[0, 0] + K1[1, 1] + K2[0, 0] + K2[1, 1]) / 4
+    E, mask = cv2.findEssentialMat(na, nb, np.eye(3), method=cv2.RANSAC, prob=0.99999, threshold=1.0 / focal)
+    if E is None or E.shape != (3, 3):
+        return math.inf
+    _, R_est, t_est, _ = cv2.recoverPose(E, na, nb, np.eye(3), mask=mask)
+    cos_r = np.clip((np.trace(R_est.T @ R) - 1) / 2, -1, 1)
+    err_r = math.degrees(math.acos(cos_r))
+    cos_t = np.clip(abs(float(t_est.ravel() @ t)) / (np.linalg.norm(t_est) * np.linalg.norm(t) + 1e-12), 0, 1)
+    err_t = math.degrees(math.acos(cos_t))
+    return max(err_r, err_t)
+
+
+def pose_auc(errors, thresholds) -> list[float]:
+    """Area under the recall-vs-error curve up to each threshold, normalised by it (SuperGlue's
+    pose_auc); failures (inf) count in the denominator only."""
+    errs = np.sort(np.asarray(errors, np.float64))
+    recall = np.arange(1, len(errs) + 1) / len(errs)
+    errs, recall = np.r_[0.0, errs], np.r_[0.0, recall]
+    out = []
+    for t in thresholds:
+        last = int(np.searchsorted(errs, t))
+        r = np.r_[recall[:last], recall[last - 1]]
+        e = np.r_[errs[:last], t]
+        out.append(float(np.trapz(r, x=e) / t))
     return out

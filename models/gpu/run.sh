@@ -28,7 +28,7 @@ fi
 workers=$(( $(nproc) > 3 ? $(nproc) - 2 : 1 ))
 export PYTHONUNBUFFERED=1
 "$python" models/train.py --data "$data" --run main --batch 32 --workers "$workers" \
-  --session-minutes "$minutes" --lr 1e-3 --scale-range 2.0 --full-rotation 0.1 --max-angle 0.8 \
+  --continue-minutes "$minutes" --lr 1e-3 --scale-range 2.0 --full-rotation 0.1 --max-angle 0.8 \
   --group-power 0.5 --real-share 0.3 --log-every 50 --save-every 250 "$@"
 if [ -n "${OUT:-}" ]; then
   mkdir -p "$OUT"

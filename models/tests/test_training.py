@@ -1,5 +1,5 @@
-"""Unit tests of the training pipeline: pair geometry, photo sampling, the session schedule and the
-losses. Run with Debian's python3 (torch, opencv):
+"""Unit tests of the training pipeline: pair geometry, photo sampling, the co3d frame pairs, the
+network's encoders, the continuation schedule and the losses. Run with Debian's python3 (torch, opencv):
 
     /usr/bin/python3 -m unittest discover -s models/tests -v
 
@@ -7,7 +7,9 @@ losses. Run with Debian's python3 (torch, opencv):
 """
 import math
 import os
+import shutil
 import sys
+import tempfile
 import unittest
 
 import cv2
@@ -17,8 +19,13 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from coam.data import PairSampler, group_weights, make_pair, random_views  # noqa: E402
 from coam.losses import LossConfig, direction_loss, pair_loss, sparse_direction_loss  # noqa: E402
+from coam.multiview import cached_multiview_pairs, derive_pairs, read_intrinsics  # noqa: E402
+from coam.network import PRETRAINED_ROOT, CoamConfig, CoamNet  # noqa: E402
+from coam.validate import pose_auc, pose_error_deg  # noqa: E402
 from coam.realpairs import make_real_pair, pseudo_correspondences, relative_scale, scene_of  # noqa: E402
-from train import lr_at, session_lr  # noqa: E402
+from train import continuation_lr, lr_at, parameter_groups  # noqa: E402
+
+MOBILENETV2_WEIGHTS = os.path.join(PRETRAINED_ROOT, "mobilenetv2_batchnorm_nchw", "weights")
 
 
 def textured(h: int, w: int, seed: int) -> np.ndarray:
@@ -139,6 +146,167 @@ class RealPairs(unittest.TestCase):
             self.assertTrue(torch.equal(x, y), "share 0 draws the same synthetic pairs")
 
 
+class MultiViewPairs(unittest.TestCase):
+    """co3d-style sequences: frames of one textured scene under a slowly changing homography, plus
+    a frame of another scene that no fit may pair with them."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.root = tempfile.mkdtemp(prefix="coam-multiview-")
+        base = shapes(360, 480, 5)
+        cls.H = []
+        seq = os.path.join(cls.root, "toy_1")
+        os.makedirs(seq)
+        for k in range(5):
+            t = k / 4
+            H = np.array([[1 - 0.08 * t, -0.1 * t, 12 * t], [0.1 * t, 1 - 0.05 * t, 6 * t], [2e-4 * t, 0, 1]])
+            cls.H.append(H)
+            frame = cv2.warpPerspective(base, H, (480, 360), flags=cv2.INTER_LINEAR)
+            cv2.imwrite(os.path.join(seq, f"frame{k:06d}.png"), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+        cv2.imwrite(os.path.join(seq, "frame000005.png"), cv2.cvtColor(shapes(360, 480, 99), cv2.COLOR_RGB2BGR))
+        with open(os.path.join(cls.root, "intrinsics.txt"), "w") as f:
+            f.write("toy_1 500.0,500.0 239.5,179.5\nmissing_2 500.0,500.0 239.5,179.5\n")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.root, ignore_errors=True)
+
+    def test_intrinsics(self):
+        K = read_intrinsics(self.root)
+        self.assertEqual(sorted(K), ["missing_2", "toy_1"])
+        self.assertEqual(K["toy_1"][0, 0], 500.0)
+        self.assertEqual(K["toy_1"][1, 2], 179.5)
+
+    def test_verified_pairs_follow_the_geometry_and_unrelated_frames_are_rejected(self):
+        paths, pairs, facts = derive_pairs(self.root, max_side=480, gaps=(1, 2, 4, 5), anchor_every=1, log=lambda *_: None)
+        self.assertEqual(len(paths), 6, "the sequence without frames is skipped")
+        kept = {(f["a"], f["b"]) for f in facts if f["kept"]}
+        self.assertIn((0, 1), kept)
+        self.assertIn((0, 4), kept, "the far pair of the same scene survives")
+        self.assertNotIn((0, 5), kept, "no frame pairs with a frame of another scene")
+        self.assertNotIn((1, 5), kept)
+        self.assertEqual(len(pairs), 2 * len(kept), "both directions")
+        for i, j, pa, pb, scale in pairs:
+            if i > j:
+                continue
+            H = self.H[j] @ np.linalg.inv(self.H[i])
+            p = np.c_[pa, np.ones(len(pa))] @ H.T
+            err = np.linalg.norm(p[:, :2] / p[:, 2:] - pb, axis=1)
+            self.assertLess(np.median(err), 1.0, (i, j))
+            self.assertGreater((err < 3).mean(), 0.95, (i, j))
+        f = next(f for f in facts if (f["a"], f["b"]) == (0, 1))
+        self.assertLess(f["median_px"], 1.0)
+        self.assertGreater(f["share"], 0.3)
+
+    def test_cache_returns_the_same_pairs(self):
+        cache = os.path.join(self.root, "cache")
+        first = cached_multiview_pairs(self.root, cache, log=lambda *_: None, max_side=480, gaps=(1, 3))
+        self.assertEqual(len([f for f in os.listdir(cache) if f.endswith(".npz")]), 1)
+        again = cached_multiview_pairs(self.root, cache, log=lambda *_: None, max_side=480, gaps=(1, 3))
+        self.assertEqual(first[0], again[0])
+        self.assertEqual(first[2], again[2])
+        self.assertEqual(len(first[1]), len(again[1]))
+        for x, y in zip(first[1], again[1]):
+            self.assertEqual(x[:2], y[:2])
+            self.assertTrue(np.array_equal(x[2], y[2]) and np.array_equal(x[3], y[3]))
+            self.assertAlmostEqual(x[4], y[4])
+        self.assertGreater(first[2]["1"]["kept"], 0)
+        cached_multiview_pairs(self.root, cache, log=lambda *_: None, max_side=480, gaps=(2,))
+        self.assertEqual(len([f for f in os.listdir(cache) if f.endswith(".npz")]), 2, "other options, another cache")
+
+
+class Encoders(unittest.TestCase):
+    def test_mobilenetv2_shapes_and_frozen_batchnorm(self):
+        torch.manual_seed(0)
+        net = CoamNet(CoamConfig.for_encoder("mobilenetv2"))
+        self.assertEqual(net.config.widths, (16, 24, 32, 96, 128))
+        x = torch.rand(1, 3, 64, 96)
+        feats = net.eval().encode(x)
+        self.assertEqual([tuple(f.shape) for f in feats],
+                         [(1, 16, 32, 48), (1, 24, 16, 24), (1, 32, 8, 12), (1, 96, 4, 6), (1, 128, 2, 3)])
+        wide = CoamNet(CoamConfig(encoder="mobilenetv2", widths=(16, 24, 32, 96, 320))).eval()
+        self.assertIsNone(wide.neck, "no neck when the deepest level keeps its width")
+        self.assertEqual(tuple(wide.encode(x)[-1].shape), (1, 320, 2, 3))
+        desc, dist = net(x, torch.rand(1, 3, 96, 64))
+        self.assertEqual(tuple(desc.shape), (1, 64, 16, 24))
+        self.assertEqual(tuple(dist.shape), (1, 1, 16, 24))
+        self.assertTrue(torch.allclose(desc.norm(dim=1), torch.ones(1, 16, 24), atol=1e-5))
+        net.train()
+        bns = [m for m in net.encoder.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+        self.assertTrue(bns and not any(m.training for m in bns), "the encoder's BatchNorm stays in eval mode")
+        self.assertTrue(net.decoder[0][1].training, "the decoder's BatchNorm trains")
+        self.assertTrue(net.neck[1].training, "so does the neck's (it starts untrained)")
+        before = bns[0].running_mean.clone()
+        net.forward_pair(torch.rand(2, 3, 64, 64), torch.rand(2, 3, 64, 64))
+        self.assertTrue(torch.equal(before, bns[0].running_mean), "frozen statistics")
+
+    def test_encoder_learning_rate_groups(self):
+        net = CoamNet(CoamConfig.for_encoder("mobilenetv2"))
+        groups = parameter_groups(net, 0.1)
+        self.assertEqual([g["lr_scale"] for g in groups], [1.0, 0.1])
+        self.assertEqual(sum(len(g["params"]) for g in groups), len(list(net.parameters())))
+        frozen = parameter_groups(CoamNet(CoamConfig.for_encoder("mobilenetv2")), 0.0)
+        self.assertEqual(len(frozen), 1)
+        self.assertEqual(len(parameter_groups(CoamNet(), 0.1)), 1, "a plain encoder trains at the base rate")
+
+    def test_config_checks(self):
+        with self.assertRaises(ValueError):
+            CoamConfig(encoder="mobilenetv2")  # the plain widths do not fit MobileNetV2
+        with self.assertRaises(ValueError):
+            CoamConfig(encoder="vgg")
+        cfg = CoamConfig.for_encoder("mobilenetv2")
+        self.assertEqual(CoamConfig.from_dict(cfg.to_dict()), cfg)
+        old = CoamConfig().to_dict()
+        del old["encoder"]
+        self.assertEqual(CoamConfig.from_dict(old).encoder, "plain", "checkpoints from before the choice load")
+
+    def test_missing_imagenet_weights_are_a_clear_error(self):
+        net = CoamNet(CoamConfig.for_encoder("mobilenetv2"))
+        with tempfile.TemporaryDirectory() as empty:
+            with self.assertRaisesRegex(FileNotFoundError, "MobileNetV2 ImageNet weights"):
+                net.load_pretrained(empty)
+
+    @unittest.skipUnless(os.path.isdir(MOBILENETV2_WEIGHTS), "no ../shared/pretrained (ImageNet weights)")
+    def test_imagenet_weights_load_into_the_right_layers(self):
+        net = CoamNet(CoamConfig.for_encoder("mobilenetv2")).eval()
+        self.assertEqual(net.load_pretrained(), 260)
+        w = np.load(os.path.join(MOBILENETV2_WEIGHTS, "mobilenetv20_features_linearbottleneck16_conv2_weight.npy"))
+        self.assertTrue(np.array_equal(net.encoder[4][-1].conv2.weight.detach().numpy(), w))
+        # Each depthwise conv's output, on a photo-like image, has the per-channel means its
+        # BatchNorm saw on ImageNet: true only when every tensor sits in its own layer.
+        img = shapes(192, 256, 7)
+        x = (torch.from_numpy(img).permute(2, 0, 1)[None].float() / 255 - net.mean) / net.std
+        blocks = [m for level in net.encoder for m in level]
+        corr = []
+        with torch.no_grad():
+            for k, block in enumerate(blocks):
+                if k > 0:
+                    y = block.conv1(torch.nn.functional.relu6(block.bn0(block.conv0(x))))
+                    corr.append(np.corrcoef(y.mean((0, 2, 3)).numpy(), block.bn1.running_mean.numpy())[0, 1])
+                x = block(x)
+        self.assertGreater(float(np.median(corr)), 0.8, corr)
+        self.assertEqual(tuple(x.shape), (1, 320, 6, 8))
+
+
+class PoseMonitor(unittest.TestCase):
+    def test_pose_error_and_auc(self):
+        rng = np.random.default_rng(0)
+        X = np.c_[rng.uniform(-1, 1, (200, 2)), rng.uniform(4, 8, 200)]  # points in front of camera 1
+        angle = math.radians(25)
+        R = np.array([[math.cos(angle), 0, math.sin(angle)], [0, 1, 0], [-math.sin(angle), 0, math.cos(angle)]])
+        t = np.array([-1.0, 0.1, 0.3]); t /= np.linalg.norm(t)
+        K1 = np.array([[600.0, 0, 320], [0, 600, 240], [0, 0, 1]])
+        K2 = np.array([[500.0, 0, 300], [0, 500, 250], [0, 0, 1]])
+        project = lambda K, P: (P @ K.T)[:, :2] / (P @ K.T)[:, 2:]
+        xa, xb = project(K1, X), project(K2, X @ R.T + t)
+        self.assertLess(pose_error_deg(xa, xb, K1, K2, R, t), 0.5)
+        R_wrong = np.eye(3)
+        self.assertGreater(pose_error_deg(xa, xb, K1, K2, R_wrong, t), 20)
+        self.assertEqual(pose_error_deg(xa[:5], xb[:5], K1, K2, R, t), math.inf)
+        self.assertEqual(pose_auc([1, 2, 30, math.inf], (5, 10, 20)), [0.4, 0.45, 0.475])
+        self.assertEqual(pose_auc([math.inf], (10,)), [0.0])
+
+
 class PhotoSampling(unittest.TestCase):
     def test_group_weights(self):
         paths = [f"bsds500__{i}.jpg" for i in range(400)] + [f"urban100__img_{i}.jpg" for i in range(100)]
@@ -151,14 +319,14 @@ class PhotoSampling(unittest.TestCase):
 
 
 class Schedules(unittest.TestCase):
-    def test_session_lr_warms_up_then_anneals_to_five_percent(self):
+    def test_continuation_lr_warms_up_then_anneals_to_five_percent(self):
         base = 5e-4
-        self.assertLess(session_lr(0, 0.0, base), base * 0.02)
-        self.assertAlmostEqual(session_lr(99, 0.0, base), base)
-        mids = [session_lr(1000, f, base) for f in np.linspace(0, 1, 11)]
-        self.assertTrue(all(x >= y for x, y in zip(mids, mids[1:])), "decreasing over the session")
+        self.assertLess(continuation_lr(0, 0.0, base), base * 0.02)
+        self.assertAlmostEqual(continuation_lr(99, 0.0, base), base)
+        mids = [continuation_lr(1000, f, base) for f in np.linspace(0, 1, 11)]
+        self.assertTrue(all(x >= y for x, y in zip(mids, mids[1:])), "decreasing over the run")
         self.assertAlmostEqual(mids[-1], 0.05 * base)
-        self.assertAlmostEqual(session_lr(1000, 2.0, base), 0.05 * base, msg="clamped past the end")
+        self.assertAlmostEqual(continuation_lr(1000, 2.0, base), 0.05 * base, msg="clamped past the end")
 
     def test_step_schedule(self):
         self.assertAlmostEqual(lr_at(199, 1000, 1e-3), 1e-3)
