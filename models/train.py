@@ -36,6 +36,7 @@ from coam.losses import LossConfig, pair_loss  # noqa: E402
 from coam.multiview import cached_multiview_pairs  # noqa: E402
 from coam.network import ENCODERS, PRETRAINED_ROOT, CoamConfig, CoamNet, count_parameters  # noqa: E402
 from coam import validate  # noqa: E402
+from coam.checkpoint import compact_optimiser_state, expand_optimiser_state  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -185,7 +186,7 @@ def main(argv=None):
     step, elapsed, best_score = 0, 0.0, -1.0
     if resuming:
         model.load_state_dict(ck["model"])
-        optimiser.load_state_dict(ck["optimiser"])
+        optimiser.load_state_dict(expand_optimiser_state(ck["optimiser"]))
         sampler.rng.bit_generator.state = ck["sampler_state"]
         torch.set_rng_state(ck["torch_rng"])
         step, elapsed, best_score = ck["step"], ck["elapsed"], ck.get("best_score", -1.0)
@@ -207,7 +208,7 @@ def main(argv=None):
 
     def save():
         torch.save({
-            "model": model.state_dict(), "optimiser": optimiser.state_dict(), "step": step,
+            "model": model.state_dict(), "optimiser": compact_optimiser_state(optimiser.state_dict()), "step": step,
             "elapsed": elapsed, "best_score": best_score, "config": config.to_dict(),
             "loss": asdict(loss_cfg), "args": vars(args), "sampler_state": sampler.rng.bit_generator.state,
             "torch_rng": torch.get_rng_state(),
