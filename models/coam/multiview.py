@@ -26,7 +26,7 @@ import os
 import cv2
 import numpy as np
 
-from .realpairs import relative_scale
+from .realpairs import mutual_ratio_matches, relative_scale
 
 # Frame gaps tried from every `anchor_every`-th frame: neighbours up to a wide turn.
 DEFAULT_GAPS = (3, 8, 16, 30)
@@ -58,22 +58,6 @@ def list_sequences(root: str) -> list[tuple[str, list[str], np.ndarray]]:
         if frames:
             out.append((name, frames, intrinsics[name]))
     return out
-
-
-def mutual_ratio_matches(fa, fb, ratio: float = 0.8):
-    """RootSIFT matches passing the ratio test both ways' mutual check: (pts_a, pts_b)."""
-    (ka, da), (kb, db) = fa, fb
-    empty = np.zeros((0, 2), np.float32)
-    if len(ka) < 8 or len(kb) < 8:
-        return empty, empty
-    matcher = cv2.BFMatcher(cv2.NORM_L2)
-    knn = matcher.knnMatch(da, db, k=2)
-    good = [m[0] for m in knn if len(m) == 2 and m[0].distance < ratio * m[1].distance]
-    back = {m.queryIdx: m.trainIdx for m in matcher.match(db, da)}
-    good = [m for m in good if back.get(m.trainIdx) == m.queryIdx]
-    if not good:
-        return empty, empty
-    return ka[[m.queryIdx for m in good]], kb[[m.trainIdx for m in good]]
 
 
 def symmetric_epipolar_px(F: np.ndarray, pa: np.ndarray, pb: np.ndarray) -> np.ndarray:

@@ -49,12 +49,9 @@ def rootsift(gray: np.ndarray, features: int = 4000):
     return np.float32([k.pt for k in kps]), desc
 
 
-def pseudo_correspondences(img_a: np.ndarray, img_b: np.ndarray, features=None, ratio: float = 0.8,
-                           threshold: float = 1.0):
-    """Correspondences (pts_a [P,2], pts_b [P,2], pixels of the given RGB images): RootSIFT,
-    ratio test, mutual nearest neighbours, inliers of a MAGSAC fundamental matrix."""
-    ka, da = features[0] if features else rootsift(cv2.cvtColor(img_a, cv2.COLOR_RGB2GRAY))
-    kb, db = features[1] if features else rootsift(cv2.cvtColor(img_b, cv2.COLOR_RGB2GRAY))
+def mutual_ratio_matches(fa, fb, ratio: float = 0.8):
+    """RootSIFT matches that pass the ratio test and are mutual nearest neighbours: (pts_a, pts_b)."""
+    (ka, da), (kb, db) = fa, fb
     empty = np.zeros((0, 2), np.float32)
     if len(ka) < 8 or len(kb) < 8:
         return empty, empty
@@ -63,10 +60,21 @@ def pseudo_correspondences(img_a: np.ndarray, img_b: np.ndarray, features=None, 
     good = [m[0] for m in knn if len(m) == 2 and m[0].distance < ratio * m[1].distance]
     back = {m.queryIdx: m.trainIdx for m in matcher.match(db, da)}
     good = [m for m in good if back.get(m.trainIdx) == m.queryIdx]
-    if len(good) < 15:
+    if not good:
         return empty, empty
-    pa = ka[[m.queryIdx for m in good]]
-    pb = kb[[m.trainIdx for m in good]]
+    return ka[[m.queryIdx for m in good]], kb[[m.trainIdx for m in good]]
+
+
+def pseudo_correspondences(img_a: np.ndarray, img_b: np.ndarray, features=None, ratio: float = 0.8,
+                           threshold: float = 1.0):
+    """Correspondences (pts_a [P,2], pts_b [P,2], pixels of the given RGB images): RootSIFT,
+    ratio test, mutual nearest neighbours, inliers of a MAGSAC fundamental matrix."""
+    ka, da = features[0] if features else rootsift(cv2.cvtColor(img_a, cv2.COLOR_RGB2GRAY))
+    kb, db = features[1] if features else rootsift(cv2.cvtColor(img_b, cv2.COLOR_RGB2GRAY))
+    empty = np.zeros((0, 2), np.float32)
+    pa, pb = mutual_ratio_matches((ka, da), (kb, db), ratio)
+    if len(pa) < 15:
+        return empty, empty
     cv2.setRNGSeed(0)
     _, mask = cv2.findFundamentalMat(pa, pb, cv2.USAC_MAGSAC, threshold, 0.999, 10000)
     if mask is None:
