@@ -86,6 +86,7 @@ export function compareFigureSvg(input: CompareFigureInput): string {
     `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">`,
     `<title>${esc(input.title ?? `CoAM beside ${input.baseline.name}`)}</title>`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
+    `<rect x="0" y="${f(panelH - 0.5)}" width="${W}" height="1" fill="#999"/>`,
   ];
   [input.coam, input.baseline].forEach((p, k) => {
     const top = k * panelH;
@@ -123,7 +124,6 @@ export function compareFigureSvg(input: CompareFigureInput): string {
     }
     parts.push('</g>', '</g>');
   });
-  parts.push(`<line x1="0" y1="${f(panelH)}" x2="${W}" y2="${f(panelH)}" stroke="#999" stroke-width="1"/>`);
   parts.push('</svg>', '');
   return parts.join('\n');
 }
