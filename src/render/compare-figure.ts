@@ -1,7 +1,7 @@
 /**
  * The comparison figure, sized for a slide (16:9): CoAM's shown matches on top, the classic
  * matcher's below, each panel the pair side by side with its lines (green: fits the RANSAC model,
- * red: does not) and a caption strip with its counts, the RANSAC kind and the fed size.
+ * red: does not, blue: no model to judge by) and a caption strip with its counts, the RANSAC kind and the fed size.
  * Pure string building: the CLI and the app both use it.
  */
 
@@ -31,7 +31,8 @@ export interface CompareFigureInput {
   imageB: CompareImage;
   coam: ComparePanel;
   baseline: ComparePanel;
-  ransac: 'homography' | 'fundamental';
+  /** The RANSAC both lists were fitted by ('off': none, lines in one neutral colour). */
+  ransac: 'homography' | 'fundamental' | 'off';
   /** Default 1920×1080. */
   width?: number;
   height?: number;
@@ -40,13 +41,16 @@ export interface CompareFigureInput {
 
 export const INLIER_COLOR = '#22c55e';
 export const OUTLIER_COLOR = '#ef4444';
+/** Lines without a model to judge them by. */
+export const UNJUDGED_COLOR = '#3b82f6';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const f = (v: number) => v.toFixed(1);
 
 /** "CoAM: 50 matches shown of 212 · 31 inliers (62%)" (or "no model" where RANSAC found none). */
-export function panelCaption(p: ComparePanel): string {
+export function panelCaption(p: ComparePanel, ransac: CompareFigureInput['ransac'] = 'homography'): string {
   const shown = p.matches.length;
+  if (ransac === 'off') return `${p.name}: ${shown} matches shown of ${p.total}`;
   let fit = 'no model';
   if (p.inlierFlags) {
     let n = 0;
@@ -58,7 +62,7 @@ export function panelCaption(p: ComparePanel): string {
 
 function panelDetail(p: ComparePanel, ransac: string): string {
   const fed = (s: readonly [number, number]) => `${s[0]}×${s[1]}`;
-  return `${ransac} RANSAC · fed ${fed(p.fedA)} and ${fed(p.fedB)}`;
+  return `${ransac === 'off' ? 'no RANSAC' : `${ransac} RANSAC`} · fed ${fed(p.fedA)} and ${fed(p.fedB)}`;
 }
 
 export function compareFigureSvg(input: CompareFigureInput): string {
@@ -93,7 +97,7 @@ export function compareFigureSvg(input: CompareFigureInput): string {
     const y0 = top + caption + margin + (areaH - h) / 2;
     parts.push(`<g class="panel" data-matcher="${esc(p.name)}">`);
     parts.push(
-      `<text class="caption" x="${margin}" y="${f(top + caption * 0.62)}" font-family="sans-serif" font-size="${font}" font-weight="bold" fill="#111">${esc(panelCaption(p))}</text>`,
+      `<text class="caption" x="${margin}" y="${f(top + caption * 0.62)}" font-family="sans-serif" font-size="${font}" font-weight="bold" fill="#111">${esc(panelCaption(p, input.ransac))}</text>`,
       `<text class="detail" x="${W - margin}" y="${f(top + caption * 0.62)}" text-anchor="end" font-family="sans-serif" font-size="${Math.round(font * 0.8)}" fill="#444">${esc(panelDetail(p, input.ransac))}</text>`,
     );
     for (const [img, x, w] of [
@@ -112,7 +116,7 @@ export function compareFigureSvg(input: CompareFigureInput): string {
     if (p.inlierFlags) order.sort((i, j) => p.inlierFlags![i] - p.inlierFlags![j]);
     for (const i of order) {
       const m = p.matches[i];
-      const c = p.inlierFlags?.[i] ? INLIER_COLOR : OUTLIER_COLOR;
+      const c = !p.inlierFlags ? UNJUDGED_COLOR : p.inlierFlags[i] ? INLIER_COLOR : OUTLIER_COLOR;
       const xa = x0 + (m.xyA[0] + 0.5) * sA;
       const ya = y0 + (m.xyA[1] + 0.5) * sA;
       const xb = x0 + wA + gap + (m.xyB[0] + 0.5) * sB;
