@@ -1,7 +1,7 @@
 // The e2e tests. Each gets a fresh page in a shared browser (the WebGPU test starts its own).
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { encode as encodePng } from 'fast-png';
+import { decode as decodePng, encode as encodePng } from 'fast-png';
 import { ROOT, assert, coamServe, dropFiles, inferenceRuns, launchBrowser, waitForMatches, debugState, startDevServer, startPlainServer } from './harness.mjs';
 
 // Small inputs keep the run short on 2 cores: the network sees at most 256 px.
@@ -455,6 +455,30 @@ export const tests = [
       await count.filter({ hasText: `5 matches shown of ${total}` }).waitFor({ timeout: 20_000 });
       const inliers = Number(/(\d+) inliers/.exec(await count.textContent())[1]);
       assert(inliers <= 5, `inliers of the top 5: ${inliers}`);
+      // The comparison slide: both matchers' lines and counts, 1920×1080, as SVG and as PNG.
+      await page.getByTestId('legend').filter({ hasText: /\d+ inliers .* \d+ outliers/ }).waitFor({ timeout: 20_000 });
+      const download = async (name) => {
+        const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name, exact: true }).click()]);
+        return { file: dl.suggestedFilename(), bytes: readFileSync(await dl.path()) };
+      };
+      const svg = (await download('Comparison SVG')).bytes.toString('utf8');
+      assert(/viewBox="0 0 1920 1080"/.test(svg), 'comparison SVG is 16:9');
+      assert(/CoAM: 5 matches shown of \d+ · \d+ inliers \(\d+%\)/.test(svg), 'CoAM caption in the comparison');
+      assert(new RegExp(`(SIFT|AKAZE): 5 matches shown of ${total} · ${inliers} inliers`).test(svg), 'the classic matcher caption, with the strip\'s counts');
+      const png = await download('Comparison PNG');
+      assert(png.file.endsWith('_comparison.png') && png.bytes.subarray(1, 4).toString() === 'PNG', `comparison PNG: ${png.file}`);
+      assert(png.bytes.readUInt32BE(16) === 1920 && png.bytes.readUInt32BE(20) === 1080, 'comparison PNG is 1920×1080');
+      const img = decodePng(png.bytes);
+      // Both panels drawn: the images (not blank white) in the top and the bottom half.
+      const coloured = (y0, y1) => {
+        let n = 0;
+        for (let y = y0; y < y1; y += 7) for (let x = 0; x < 1920; x += 7) {
+          const i = (y * 1920 + x) * img.channels;
+          if (Math.abs(img.data[i] - img.data[i + 1]) > 40) n++;
+        }
+        return n;
+      };
+      assert(coloured(60, 540) > 1000 && coloured(600, 1080) > 1000, `comparison PNG panels drawn: ${coloured(60, 540)}, ${coloured(600, 1080)}`);
       assert((await inferenceRuns(page)) === runs, 'the classic matcher ran CoAM again');
       const shown = (await count.textContent()).trim();
       // One URL opens a slide on CoAM beside it (embed, with RANSAC and K).

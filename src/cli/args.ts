@@ -61,6 +61,7 @@ const MATCH_OPTIONS_TEXT = `match options:
                       mutual check and top-K, and prints both counts and RANSAC inliers
   --ransac KIND       the comparison's RANSAC: 'homography' (default) or 'fundamental'
   --compare PATH      write the comparison (counts side by side) as JSON
+  --compare-svg PATH  write both matchers' lines and counts as one 16:9 SVG (1920×1080)
   --baseline-json PATH  write the baseline's matches as --json does (for eval --matches)
 `;
 

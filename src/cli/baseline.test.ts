@@ -28,11 +28,12 @@ describe('coam match --baseline', () => {
   it('runs both matchers on the same fed pixels and writes the counts side by side', async () => {
     const compare = join(tmp, 'cmp.json');
     const baselineJson = join(tmp, 'akaze.json');
+    const figure = join(tmp, 'cmp.svg');
     // In a process of its own, as a user runs it: OpenCV.js loads through the same import() as in the browser.
     const { stdout, stderr } = await promisify(execFile)(
       process.execPath,
       [join(ROOT, 'bin', 'coam.mjs'), 'match', A, B, '--model', TINY_MODEL, '--long-side', '256', '--search', 'off', '--top-k', '50',
-        '--baseline', 'sift', '--compare', compare, '--baseline-json', baselineJson],
+        '--baseline', 'sift', '--compare', compare, '--baseline-json', baselineJson, '--compare-svg', figure],
       { cwd: ROOT, timeout: 120_000 },
     );
     const cmp = JSON.parse(readFileSync(compare, 'utf8')) as BaselineComparison;
@@ -57,6 +58,19 @@ describe('coam match --baseline', () => {
       `CoAM: ${cmp.coam.shown} matches of ${cmp.coam.total}, ${cmp.coam.inliers === null ? 'no model' : `${cmp.coam.inliers} inliers`} (homography) | ` +
         `${label}: ${cmp.baseline.shown} matches of ${cmp.baseline.total}, ${cmp.baseline.inliers} inliers (homography)`,
     );
+    // The slide: 16:9, both images embedded in each panel, one line per shown match, the same counts.
+    const svg = readFileSync(figure, 'utf8');
+    expect(svg).toMatch(/viewBox="0 0 1920 1080"/);
+    expect(svg.match(/<image [^>]*href="data:image\/jpeg;base64,/g)).toHaveLength(4);
+    const pct = (c: { shown: number; inliers: number | null }) =>
+      c.inliers === null ? 'no model' : `${c.inliers} inliers (${Math.round((100 * c.inliers) / c.shown)}%)`;
+    expect(svg).toContain(`CoAM: ${cmp.coam.shown} matches shown of ${cmp.coam.total} · ${pct(cmp.coam)}`);
+    expect(svg).toContain(`${label}: ${cmp.baseline.shown} matches shown of ${cmp.baseline.total} · ${pct(cmp.baseline)}`);
+    const panels = svg.split('<g class="panel"').slice(1);
+    expect(panels.map((p) => (p.match(/<line /g) ?? []).length)).toEqual([cmp.coam.shown, cmp.baseline.shown]);
+    expect(panels[1].match(/stroke="#22c55e"/g) ?? []).toHaveLength(cmp.baseline.inliers ?? 0);
+    expect(svg).toContain(`homography RANSAC · fed ${cmp.coam.fedA[0]}×${cmp.coam.fedA[1]}`);
+    expect(stdout).toContain(`wrote ${figure}`);
     // The baseline's own matches, top-K, sorted, in the layout `coam eval --matches` reads.
     const file = JSON.parse(readFileSync(baselineJson, 'utf8')) as MatchesFile;
     expect(file.imageB).toEqual({ path: B, width: 800, height: 640 });
@@ -69,6 +83,7 @@ describe('coam match --baseline', () => {
       [['--baseline', 'surf'], /--baseline must be one of sift, akaze, orb, got 'surf'/],
       [['--baseline', 'akaze', '--ransac', 'affine'], /--ransac must be 'homography' or 'fundamental'/],
       [['--compare', join(tmp, 'x.json')], /--compare compare with a classic matcher: add --baseline/],
+      [['--compare-svg', join(tmp, 'x.svg')], /--compare-svg compare with a classic matcher: add --baseline/],
     ];
     for (const [extra, message] of cases) {
       const io = capture();

@@ -1,13 +1,14 @@
 /**
  * `coam match A B --baseline sift|akaze|orb`: the same pair through a classic OpenCV matcher at the
  * same fed size, both lists cut at the same top-K and fitted by the same RANSAC; prints the counts
- * side by side and writes them (`--compare`) and the baseline's matches (`--baseline-json`).
+ * side by side and writes them (`--compare`), the baseline's matches (`--baseline-json`) and a 16:9
+ * figure of both matchers' lines (`--compare-svg`).
  */
 import {
   baselineMatchesFile,
   loadOpenCv,
   matchBaseline,
-  matcherCounts,
+  matcherFit,
   openCvBuild,
   type BaselineDetector,
   type MatcherCounts,
@@ -16,8 +17,10 @@ import {
 import { matchesFileToJson } from '../core/pipeline';
 import { DEFAULT_MATCH_OPTIONS, type FedGeometry, type PairResult, type RasterImage } from '../core/types';
 import { describeKeptView } from '../core/views';
+import { compareFigureSvg } from '../render/compare-figure';
 import type { Io } from './io';
 import { writeOut } from './match';
+import { dataUri } from './svg';
 
 export interface BaselineComparisonInput {
   detector: BaselineDetector;
@@ -26,8 +29,10 @@ export interface BaselineComparisonInput {
   compare?: string;
   /** Where to write the baseline's matches (the `match --json` layout, readable by `eval --matches`). */
   baselineJson?: string;
-  a: { raster: RasterImage; path: string };
-  b: { raster: RasterImage; path: string };
+  /** Where to write the comparison figure (SVG, 16:9, images embedded). */
+  compareSvg?: string;
+  a: { raster: RasterImage; bytes?: Uint8Array; path: string };
+  b: { raster: RasterImage; bytes?: Uint8Array; path: string };
   coam: PairResult;
   coamModel: { name: string; version: string };
   topK: number;
@@ -74,8 +79,10 @@ export async function compareWithBaseline(io: Io, input: BaselineComparisonInput
     maxRatio: ratio,
   });
   if (result.fallbackReason) io.err(`note: ${result.fallbackReason}`);
-  const coamCounts = matcherCounts(input.coam.matches, input.topK, input.ransac);
-  const baseCounts = matcherCounts(result.matches, input.topK, input.ransac);
+  const coamFit = matcherFit(input.coam.matches, input.topK, input.ransac);
+  const baseFit = matcherFit(result.matches, input.topK, input.ransac);
+  const coamCounts = coamFit.counts;
+  const baseCounts = baseFit.counts;
   const name = result.detector.toUpperCase();
   const view = input.coam.view ? describeKeptView(input.coam.view) : 'upright';
   io.out(
@@ -120,6 +127,19 @@ export async function compareWithBaseline(io: Io, input: BaselineComparisonInput
   if (input.compare) {
     writeOut(input.compare, JSON.stringify(comparison, null, 2) + '\n');
     io.out(`wrote ${input.compare}`);
+  }
+  if (input.compareSvg) {
+    const image = (img: BaselineComparisonInput['a']) => ({ width: img.raster.width, height: img.raster.height, href: dataUri(img) });
+    const svg = compareFigureSvg({
+      imageA: image(input.a),
+      imageB: image(input.b),
+      coam: { name: 'CoAM', matches: input.coam.matches.slice(0, coamCounts.shown), total: coamCounts.total, inlierFlags: coamFit.inlierFlags, fedA: comparison.coam.fedA, fedB: comparison.coam.fedB },
+      baseline: { name, matches: result.matches.slice(0, baseCounts.shown), total: baseCounts.total, inlierFlags: baseFit.inlierFlags, fedA: comparison.baseline.fedA, fedB: comparison.baseline.fedB },
+      ransac: input.ransac,
+      title: `CoAM beside ${name}: ${input.a.path} and ${input.b.path}`,
+    });
+    writeOut(input.compareSvg, svg);
+    io.out(`wrote ${input.compareSvg}`);
   }
   if (input.baselineJson) {
     const file = baselineMatchesFile(result, { pathA: input.a.path, pathB: input.b.path, openCvVersion: build.version, longSide: input.longSide, topK: input.topK });

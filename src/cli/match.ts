@@ -27,6 +27,7 @@ export const MATCH_OPTIONS = {
   baseline: { type: 'string' },
   'baseline-json': { type: 'string' },
   compare: { type: 'string' },
+  'compare-svg': { type: 'string' },
   ransac: { type: 'string' },
 } as const;
 
@@ -122,8 +123,9 @@ function baselineOptions(values: Record<string, unknown>) {
   const ransac = strOption(values, 'ransac') ?? 'homography';
   const compare = strOption(values, 'compare');
   const baselineJson = strOption(values, 'baseline-json');
+  const compareSvg = strOption(values, 'compare-svg');
   if (!detector) {
-    const stray = ['ransac', 'compare', 'baseline-json'].filter((o) => values[o] !== undefined);
+    const stray = ['ransac', 'compare', 'compare-svg', 'baseline-json'].filter((o) => values[o] !== undefined);
     if (stray.length) throw new UsageError(`${stray.map((o) => `--${o}`).join(', ')} compare with a classic matcher: add --baseline sift|akaze|orb`);
     return null;
   }
@@ -131,5 +133,5 @@ function baselineOptions(values: Record<string, unknown>) {
     throw new UsageError(`--baseline must be one of ${BASELINE_DETECTORS.join(', ')}, got '${detector}'`);
   }
   if (ransac !== 'homography' && ransac !== 'fundamental') throw new UsageError(`--ransac must be 'homography' or 'fundamental', got '${ransac}'`);
-  return { detector: detector as BaselineDetector, ransac: ransac as RansacKind, compare, baselineJson };
+  return { detector: detector as BaselineDetector, ransac: ransac as RansacKind, compare, compareSvg, baselineJson };
 }

@@ -33,7 +33,8 @@ function toBase64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 }
 
-function dataUri(img: FigureImage): string {
+/** The image as a data: URL: its own bytes where the browser shows them as decoded, else a PNG of the raster. */
+export function dataUri(img: FigureImage): string {
   const b = img.bytes;
   if (b) {
     const fmt = sniffFormat(b);

@@ -10,6 +10,7 @@ import {
   baselineMatchesFile,
   matchBaseline,
   matcherCounts,
+  matcherFit,
   openCvBuild,
   type OpenCv,
 } from './baseline';
@@ -85,6 +86,14 @@ describe('matchBaseline', () => {
     const counts = matcherCounts(r.matches, 40, 'homography');
     expect(counts).toMatchObject({ total: r.matches.length, shown: 40 });
     expect(counts.inliers!).toBeGreaterThanOrEqual(good * 0.8);
+    // The figure's verdicts: one per shown match, as many set as counted, and the far-off ones not.
+    const fit = matcherFit(r.matches, 40, 'homography');
+    expect(fit.counts).toEqual(counts);
+    expect(fit.inlierFlags).toHaveLength(40);
+    expect(fit.inlierFlags!.reduce((a, v) => a + v, 0)).toBe(counts.inliers);
+    top.forEach((m, i) => {
+      if (errorPx(m) > 30) expect(fit.inlierFlags![i]).toBe(0);
+    });
   });
 
   it("a stricter ratio keeps a subset; ORB runs too; the same input gives the same list", () => {

@@ -273,9 +273,18 @@ export interface MatcherCounts {
 
 /** The counts the comparison shows for one sorted list: the same top-K prefix and RANSAC as CoAM's. */
 export function matcherCounts(sorted: ReadonlyArray<{ xyA: Point; xyB: Point }>, topK: number, ransac: RansacKind): MatcherCounts {
+  return matcherFit(sorted, topK, ransac).counts;
+}
+
+/** The counts and, per shown match, whether it fits the model (null: no model). */
+export function matcherFit(
+  sorted: ReadonlyArray<{ xyA: Point; xyB: Point }>,
+  topK: number,
+  ransac: RansacKind,
+): { counts: MatcherCounts; inlierFlags: Uint8Array | null } {
   const top = sorted.slice(0, Math.max(0, Math.floor(topK)));
   const src = top.map((m) => m.xyA);
   const dst = top.map((m) => m.xyB);
   const fit = ransac === 'homography' ? ransacHomography(src, dst) : ransacFundamental(src, dst);
-  return { total: sorted.length, shown: top.length, inliers: fit ? fit.inlierCount : null };
+  return { counts: { total: sorted.length, shown: top.length, inliers: fit ? fit.inlierCount : null }, inlierFlags: fit ? fit.inliers : null };
 }

@@ -6,7 +6,7 @@
  */
 import { create } from 'zustand';
 import type { BaselineDetector, MatcherCounts, RansacKind } from '../core/baseline';
-import type { FromBaseline, ToBaseline } from '../worker/baseline.worker';
+import type { BaselineShown, FromBaseline, ToBaseline } from '../worker/baseline.worker';
 import { useCoam, type CoamState } from './store';
 
 const DEFAULT_LONG_SIDE = 640;
@@ -21,6 +21,8 @@ export interface BaselineState {
   openCv?: string;
   total: number;
   counts: (MatcherCounts & { k: number; ransac: RansacKind | 'off' }) | null;
+  /** The lines behind those counts (the comparison figure draws them). */
+  shown: BaselineShown | null;
   ms: number;
   loadMs: number;
   error?: string;
@@ -33,6 +35,7 @@ export const useBaseline = create<BaselineState>()(() => ({
   ran: null,
   total: 0,
   counts: null,
+  shown: null,
   ms: 0,
   loadMs: 0,
 }));
@@ -56,9 +59,9 @@ function onMessage(msg: FromBaseline): void {
   if (msg.type === 'loading') useBaseline.setState({ status: 'loading' });
   else if (msg.type === 'error') useBaseline.setState({ status: 'error', error: msg.message });
   else if (msg.type === 'result') {
-    useBaseline.setState({ status: 'done', ran: msg.detector, fallbackReason: msg.fallbackReason, openCv: msg.openCv, total: msg.total, ms: msg.ms, loadMs: msg.loadMs, counts: null, error: undefined });
+    useBaseline.setState({ status: 'done', ran: msg.detector, fallbackReason: msg.fallbackReason, openCv: msg.openCv, total: msg.total, ms: msg.ms, loadMs: msg.loadMs, counts: null, shown: null, error: undefined });
     requestCounts();
-  } else if (msg.type === 'counts') useBaseline.setState({ counts: { ...msg.counts, k: msg.k, ransac: msg.ransac } });
+  } else if (msg.type === 'counts') useBaseline.setState({ counts: { ...msg.counts, k: msg.k, ransac: msg.ransac }, shown: msg.shown });
 }
 
 const longSideOf = (s: CoamState) => s.longSide ?? s.model.info?.inputSize.longSide ?? DEFAULT_LONG_SIDE;
@@ -73,14 +76,14 @@ async function maybeRun(): Promise<void> {
     // A slot emptied or being replaced: the last counts are of another pair.
     runId++;
     lastKey = '';
-    if (b.status !== 'waiting') useBaseline.setState({ status: 'waiting', counts: null, error: undefined });
+    if (b.status !== 'waiting') useBaseline.setState({ status: 'waiting', counts: null, shown: null, error: undefined });
     return;
   }
   const key = [A.id, B.id, b.detector, longSideOf(s), s.model.info.multiple, s.maxRatio].join('|');
   if (key === lastKey) return;
   lastKey = key;
   const id = ++runId;
-  useBaseline.setState({ status: 'running', counts: null, error: undefined });
+  useBaseline.setState({ status: 'running', counts: null, shown: null, error: undefined });
   const [bitmapA, bitmapB] = await Promise.all([createImageBitmap(A.bitmap), createImageBitmap(B.bitmap)]);
   if (id !== runId) return void [bitmapA, bitmapB].forEach((m) => m.close());
   const msg: ToBaseline = {
@@ -110,7 +113,7 @@ export function setBaselineEnabled(enabled: boolean): void {
   if (!enabled) {
     runId++;
     lastKey = '';
-    useBaseline.setState({ enabled: false, status: 'off', counts: null, error: undefined });
+    useBaseline.setState({ enabled: false, status: 'off', counts: null, shown: null, error: undefined });
     return;
   }
   useBaseline.setState({ enabled: true, status: 'waiting' });

@@ -2,6 +2,8 @@
 import { matchesToCsv, toMatchesFile } from '../core/pipeline';
 import type { MatchOverlay } from '../render/overlay';
 import { figureSvg } from '../render/svg';
+import { compareFigureSvg } from '../render/compare-figure';
+import { useBaseline } from './baseline';
 import { matchColors } from '../render/colormap';
 import { drawLegend, legendHeight, type LegendSpec } from '../render/legend';
 import { currentGeometry, matchArrays, scoreRange, shownCount } from './derived';
@@ -122,4 +124,72 @@ export function exportSvg(overlay: MatchOverlay | null): void {
     legend: legendOfShown(),
   });
   download(new Blob([svg], { type: 'image/svg+xml' }), `${baseName()}.svg`);
+}
+
+/** The comparison slide's size: 16:9, the SVG's own and the PNG's. */
+export const COMPARISON_SIZE = { width: 1920, height: 1080 } as const;
+
+/**
+ * CoAM beside the classic matcher as one slide (SVG), or null until both have counted the same
+ * top-K under the same RANSAC.
+ */
+export function comparisonSvg(): string | null {
+  const s = useCoam.getState();
+  const b = useBaseline.getState();
+  const A = s.images.A;
+  const B = s.images.B;
+  if (!s.result || !A || !B || b.status !== 'done' || !b.counts || !b.shown) return null;
+  const k = shownCount(s);
+  if (b.counts.k !== s.k || b.counts.ransac !== s.ransac) return null;
+  const g = currentGeometry(s);
+  if (s.ransac !== 'off' && !g) return null;
+  const fed = (p: { width: number; height: number }): [number, number] => [p.width, p.height];
+  const name = (b.ran ?? b.detector).toUpperCase();
+  return compareFigureSvg({
+    imageA: { width: A.width, height: A.height, href: bitmapDataUrl(A.bitmap ?? null) },
+    imageB: { width: B.width, height: B.height, href: bitmapDataUrl(B.bitmap ?? null) },
+    coam: {
+      name: 'CoAM',
+      matches: s.result.matches.slice(0, k),
+      total: s.result.matches.length,
+      inlierFlags: g ? g.inliers : null,
+      fedA: fed(s.result.preparedA),
+      fedB: fed(s.result.preparedB),
+    },
+    baseline: { name, matches: b.shown.matches, total: b.counts.total, inlierFlags: b.shown.inlierFlags, fedA: b.shown.fedA, fedB: b.shown.fedB },
+    ransac: s.ransac,
+    ...COMPARISON_SIZE,
+    title: `CoAM beside ${name}: ${A.name ?? 'A'} / ${B.name ?? 'B'}`,
+  });
+}
+
+export function exportComparisonSvg(): void {
+  const svg = comparisonSvg();
+  if (!svg) return void notify('error', 'The comparison needs both matchers counted at the same top-K and RANSAC; wait for the classic matcher.');
+  download(new Blob([svg], { type: 'image/svg+xml' }), `${baseName()}_comparison.svg`);
+}
+
+/** The same slide drawn to a 1920×1080 canvas. */
+export async function exportComparisonPng(): Promise<void> {
+  const svg = comparisonSvg();
+  if (!svg) return void notify('error', 'The comparison needs both matchers counted at the same top-K and RANSAC; wait for the classic matcher.');
+  const url = URL.createObjectURL(new Blob([svg], { type: 'image/svg+xml' }));
+  try {
+    const img = new Image();
+    img.src = url;
+    await img.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = COMPARISON_SIZE.width;
+    canvas.height = COMPARISON_SIZE.height;
+    const ctx = canvas.getContext('2d');
+    if (!ctx) throw new Error('no 2D canvas to draw it on');
+    ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
+    const blob = await new Promise<Blob | null>((res) => canvas.toBlob(res, 'image/png'));
+    if (!blob) throw new Error('it could not be encoded as PNG');
+    download(blob, `${baseName()}_comparison.png`);
+  } catch (e) {
+    notify('error', `Comparison PNG export failed: ${(e as Error).message}`);
+  } finally {
+    URL.revokeObjectURL(url);
+  }
 }

@@ -4,7 +4,7 @@ import { useCoam } from '../state/store';
 import { runBlocker, totalCount } from '../state/derived';
 import { setBlend, setHeatmap, setK, setLayout, setPresentation, setRansac } from '../state/actions';
 import { loadModelFiles, rerun, setConditioning, setLongSide, setMaxRatio, setSearch } from '../state/controller';
-import { exportCsv, exportJson, exportPng, exportSvg } from '../state/exports';
+import { exportComparisonPng, exportComparisonSvg, exportCsv, exportJson, exportPng, exportSvg } from '../state/exports';
 import { buildShareUrl, iframeSnippet } from '../state/url-params';
 import { useBaseline } from '../state/baseline';
 import { BaselineToggle } from './Baseline';
@@ -68,6 +68,8 @@ export function Controls({ overlay }: { overlay: MatchOverlay | null }) {
   const conditioning = useCoam((s) => s.conditioning);
   const search = useCoam((s) => s.search);
   const hasResult = useCoam((s) => !!s.result);
+  const baselineOn = useBaseline((b) => b.enabled);
+  const baselineShown = useBaseline((b) => b.status === 'done' && !!b.shown);
   const rerunBlocker = useCoam(runBlocker);
   const longSide = useCoam((s) => s.longSide);
   const maxRatio = useCoam((s) => s.maxRatio);
@@ -167,6 +169,12 @@ export function Controls({ overlay }: { overlay: MatchOverlay | null }) {
         <button type="button" disabled={!hasResult} onClick={() => exportSvg(overlay)}>SVG</button>
         <button type="button" disabled={!hasResult} onClick={exportJson}>JSON</button>
         <button type="button" disabled={!hasResult} onClick={exportCsv}>CSV</button>
+        {baselineOn && (
+          <>
+            <button type="button" disabled={!hasResult || !baselineShown} onClick={() => void exportComparisonPng()} title="CoAM beside the classic matcher on one 1920×1080 slide">Comparison PNG</button>
+            <button type="button" disabled={!hasResult || !baselineShown} onClick={exportComparisonSvg} title="CoAM beside the classic matcher on one 1920×1080 slide">Comparison SVG</button>
+          </>
+        )}
       </span>
       <button type="button" onClick={() => void copySnippet()}>Copy iframe snippet</button>
       <button type="button" onClick={() => setPresentation(true)}>Present</button>

@@ -5,7 +5,7 @@
  * the last pair's sorted matches and answers the counts for each top-K and RANSAC setting, fitted by
  * the same `geometry.ts` as CoAM's.
  */
-import { loadOpenCv, matchBaseline, matcherCounts, openCvBuild, type BaselineDetector, type BaselineResult, type MatcherCounts, type RansacKind } from '../core/baseline';
+import { loadOpenCv, matchBaseline, matcherFit, openCvBuild, type BaselineDetector, type BaselineResult, type MatcherCounts, type RansacKind } from '../core/baseline';
 import { isCoamError } from '../core/errors';
 import type { Point, RasterImage } from '../core/types';
 
@@ -25,8 +25,16 @@ export type ToBaseline =
 export type FromBaseline =
   | { type: 'loading'; runId: number }
   | { type: 'result'; runId: number; detector: BaselineDetector; fallbackReason?: string; openCv: string; total: number; keypointsA: number; keypointsB: number; ms: number; loadMs: number }
-  | { type: 'counts'; runId: number; k: number; ransac: RansacKind | 'off'; counts: MatcherCounts }
+  | { type: 'counts'; runId: number; k: number; ransac: RansacKind | 'off'; counts: MatcherCounts; shown: BaselineShown }
   | { type: 'error'; runId: number; message: string };
+
+/** The shown prefix, for the comparison figure: its lines (original pixels), RANSAC's verdicts, the fed sizes. */
+export interface BaselineShown {
+  matches: Array<{ xyA: Point; xyB: Point }>;
+  inlierFlags: Uint8Array | null;
+  fedA: [number, number];
+  fedB: [number, number];
+}
 
 let last: { runId: number; result: BaselineResult } | null = null;
 
@@ -85,11 +93,18 @@ self.onmessage = async (event: MessageEvent<ToBaseline>) => {
     if (msg.type === 'match') {
       await run(msg);
     } else if (last && last.runId === msg.runId) {
-      const counts =
+      const { matches, preparedA, preparedB } = last.result;
+      const fit =
         msg.ransac === 'off'
-          ? { total: last.result.matches.length, shown: Math.min(msg.k, last.result.matches.length), inliers: null }
-          : matcherCounts(last.result.matches, msg.k, msg.ransac);
-      self.postMessage({ type: 'counts', runId: msg.runId, k: msg.k, ransac: msg.ransac, counts } satisfies FromBaseline);
+          ? { counts: { total: matches.length, shown: Math.min(msg.k, matches.length), inliers: null }, inlierFlags: null }
+          : matcherFit(matches, msg.k, msg.ransac);
+      const shown: BaselineShown = {
+        matches: matches.slice(0, fit.counts.shown).map((m) => ({ xyA: m.xyA, xyB: m.xyB })),
+        inlierFlags: fit.inlierFlags,
+        fedA: [preparedA.width, preparedA.height],
+        fedB: [preparedB.width, preparedB.height],
+      };
+      self.postMessage({ type: 'counts', runId: msg.runId, k: msg.k, ransac: msg.ransac, counts: fit.counts, shown } satisfies FromBaseline);
     }
   } catch (e) {
     const message = isCoamError(e) || e instanceof Error ? e.message : String(e);
