@@ -155,6 +155,9 @@ def training_data(cfg: CoamConfig, args: dict) -> str:
         text += ")"
     if cfg.encoder == "mobilenetv2":
         text += "; encoder initialised from ImageNet MobileNetV2 1.0 (ONNX model zoo, Apache-2.0)"
+    elif cfg.encoder == "resnet50v2":
+        text += ("; encoder stem and stages 1-3 initialised from ImageNet ResNet50 v2 (ONNX model zoo resnet50-v2-7, "
+                 "Apache-2.0)")
     return text + "; research use only"
 
 
@@ -176,7 +179,8 @@ def main(argv=None):
     p.add_argument("--metrics", default="", help="a JSON of measured metrics to put in the sidecar")
     p.add_argument("--untrained", action="store_true", help="export random weights (a test model)")
     p.add_argument("--encoder", choices=list(ENCODERS), default="plain",
-                   help="with --untrained: the encoder (mobilenetv2 starts from ImageNet when ../shared/pretrained is there)")
+                   help="with --untrained: the encoder (mobilenetv2 and resnet50v2 start from ImageNet when "
+                        "../shared/pretrained is there)")
     args = p.parse_args(argv)
 
     if args.untrained:

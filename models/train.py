@@ -5,10 +5,11 @@ pairs (photos of one scene, frames of the co3d videos).
     /usr/bin/python3 models/train.py                      # resumes models/checkpoints/<run> if present
     /usr/bin/python3 models/train.py --objective hinge --run hinge --steps 1500   # the paper's loss
     /usr/bin/python3 models/train.py --encoder mobilenetv2 --run v2-mnv2 --real-share 0.3   # ImageNet init
+    /usr/bin/python3 models/train.py --encoder resnet50v2 --run v2-r50 --real-share 0.3     # the paper's encoder
 
-`--encoder plain` trains every weight from scratch; `--encoder mobilenetv2` starts the encoder
-from ImageNet (../shared/pretrained) and fine-tunes it at `--encoder-lr` times the learning rate
-with its BatchNorm statistics frozen.
+`--encoder plain` trains every weight from scratch; `--encoder mobilenetv2` and `--encoder
+resnet50v2` start the encoder from ImageNet (../shared/pretrained) and fine-tune it at
+`--encoder-lr` times the learning rate with its BatchNorm statistics frozen.
 
 Seeded and resumable: `latest.pt` (weights, optimiser, sampler state, step) is written every
 `--save-every` steps and on exit; `best.pt` keeps the weights with the best validation score on
@@ -48,7 +49,8 @@ def parse_args(argv=None):
     p.add_argument("--run", default="main", help="run name: checkpoints go to models/checkpoints/<run>")
     p.add_argument("--objective", choices=["infonce", "hinge"], default="infonce")
     p.add_argument("--encoder", choices=list(ENCODERS), default="plain",
-                   help="plain: conv levels from scratch; mobilenetv2: ImageNet-initialised (a resumed run keeps its own)")
+                   help="plain: conv levels from scratch; mobilenetv2, resnet50v2: ImageNet-initialised "
+                        "(a resumed run keeps its own)")
     p.add_argument("--pretrained", default=PRETRAINED_ROOT, help="folder of the ImageNet weights (SOURCES.md layout)")
     p.add_argument("--encoder-lr", type=float, default=0.1,
                    help="a pretrained encoder's learning rate as a multiple of --lr (0: frozen)")

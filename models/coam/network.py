@@ -2,9 +2,12 @@
 
 Wiles, Ehrhardt, Zisserman, "Co-Attention for Conditioned Image Matching", CVPR 2021.
 The encoder runs on both images with shared weights: five levels at strides 2-32, either plain
-conv-BN-ReLU blocks trained from scratch (`encoder="plain"`) or MobileNetV2 initialised from
-ImageNet (`encoder="mobilenetv2"`, cut after its bottlenecks 0, 2, 5, 12, 16; BatchNorm statistics
-frozen; its 320-channel deepest level projected to 128 by a 1x1 conv). At the two deepest encoder levels a
+conv-BN-ReLU blocks trained from scratch (`encoder="plain"`), MobileNetV2 initialised from
+ImageNet (`encoder="mobilenetv2"`, cut after its bottlenecks 0, 2, 5, 12, 16; its 320-channel
+deepest level projected to 128 by a 1x1 conv), or the paper's ResNet50 (`encoder="resnet50v2"`,
+pre-activation v2: stem and stages 1-3 from ImageNet at strides 2-16, their 256/512/1024 channels
+projected by 1x1 convs; the stride-32 level is a new conv level, as ImageNet stage 4 is not
+available). A pretrained encoder keeps its BatchNorm statistics frozen. At the two deepest encoder levels a
 co-attention module lets every position of A attend over all positions of B and concatenates
 the attended B features onto A's. The decoder climbs back to stride 4 with skip connections and
 yields unit-length descriptors and a per-cell distinctiveness score.
@@ -23,13 +26,15 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
-ENCODERS = ("plain", "mobilenetv2")
-# The channels each pretrained encoder gives at strides 2, 4, 8, 16, 32.
-PRETRAINED_WIDTHS = {"mobilenetv2": (16, 24, 32, 96, 320)}
+ENCODERS = ("plain", "mobilenetv2", "resnet50v2")
+# The channels each pretrained encoder gives at strides 2, 4, 8, 16, 32 (ResNet50 v2's stride-32
+# level is not ImageNet's stage 4 but a new conv level whose width is the configured one).
+PRETRAINED_WIDTHS = {"mobilenetv2": (16, 24, 32, 96, 320), "resnet50v2": (64, 256, 512, 1024, None)}
 # The widths the network uses around a pretrained encoder: its deepest level goes through a 1x1
 # conv-BN-ReLU (the neck) to fewer channels, so co-attention and its fusing conv there stay small
 # (at MobileNetV2's 320 channels the fusing 3x3 conv alone would be 1.8 M parameters).
-DEFAULT_WIDTHS = {"mobilenetv2": (16, 24, 32, 96, 128)}
+# ResNet50's wide levels are projected the same way before the decoder and co-attention read them.
+DEFAULT_WIDTHS = {"mobilenetv2": (16, 24, 32, 96, 128), "resnet50v2": (64, 64, 96, 128, 128)}
 # ImageNet weights, one .npy per tensor (../shared/pretrained/SOURCES.md).
 PRETRAINED_ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "pretrained"))
 
@@ -51,7 +56,12 @@ class CoamConfig:
         if self.encoder not in ENCODERS:
             raise ValueError(f"unknown encoder {self.encoder!r}: one of {', '.join(ENCODERS)}")
         want = PRETRAINED_WIDTHS.get(self.encoder)
-        if want is not None and (len(self.widths) != len(want) or tuple(self.widths[:-1]) != want[:-1]):
+        if self.encoder == "resnet50v2":
+            # Every level but the stem's may be projected to any width.
+            if len(self.widths) != len(want) or self.widths[0] != want[0]:
+                raise ValueError(f"the resnet50v2 encoder has five levels, the first of {want[0]} channels, "
+                                 f"not {tuple(self.widths)}")
+        elif want is not None and (len(self.widths) != len(want) or tuple(self.widths[:-1]) != want[:-1]):
             raise ValueError(f"the {self.encoder} encoder's levels have {want} channels (the last may be "
                              f"projected to any width), not {tuple(self.widths)}")
 
@@ -178,6 +188,121 @@ def load_mobilenetv2_imagenet(levels: nn.ModuleList, root: str = PRETRAINED_ROOT
     return loaded
 
 
+class BottleneckV2(nn.Module):
+    """ResNet v2's pre-activation bottleneck: BN-ReLU, 1x1, BN-ReLU, 3x3 (the stride), BN-ReLU, 1x1,
+    plus the residual (a strided 1x1 of the activated input when the shape changes). Layers named
+    as in Gluon's BottleneckV2 (bn1-3, conv1-3, downsample)."""
+
+    def __init__(self, cin: int, cout: int, stride: int):
+        super().__init__()
+        mid = cout // 4
+        self.bn1 = nn.BatchNorm2d(cin)
+        self.conv1 = nn.Conv2d(cin, mid, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(mid)
+        self.conv2 = nn.Conv2d(mid, mid, 3, stride=stride, padding=1, bias=False)
+        self.bn3 = nn.BatchNorm2d(mid)
+        self.conv3 = nn.Conv2d(mid, cout, 1, bias=False)
+        self.downsample = nn.Conv2d(cin, cout, 1, stride=stride, bias=False) if stride != 1 or cin != cout else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.relu(self.bn1(x))
+        residual = self.downsample(y) if self.downsample is not None else x
+        y = self.conv1(y)
+        y = self.conv2(F.relu(self.bn2(y)))
+        y = self.conv3(F.relu(self.bn3(y)))
+        return y + residual
+
+
+class ResNetV2Stem(nn.Module):
+    """The input BatchNorm (no scale or shift: a fixed normalisation), the 7x7 stride-2 conv, BN-ReLU."""
+
+    def __init__(self):
+        super().__init__()
+        self.bn_input = nn.BatchNorm2d(3, affine=False)
+        self.conv0 = nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)
+        self.bn0 = nn.BatchNorm2d(64)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(self.bn0(self.conv0(self.bn_input(x))))
+
+
+# ResNet50's stages 1-3: (blocks, channels, stride); stage 4 (stride 32) has no ImageNet weights here.
+RESNET50_STAGES = ((3, 256, 1), (4, 512, 2), (6, 1024, 2))
+
+
+def resnet50v2_levels() -> nn.ModuleList:
+    """ResNet50 v2 up to stage 3 as four levels at strides 2 (stem), 4, 8, 16 (stages 1-3; the max
+    pool opens stage 1's level). Each stage's output is its residual stream (pre-activation)."""
+    levels = [ResNetV2Stem()]
+    cin = 64
+    for i, (blocks, channels, stride) in enumerate(RESNET50_STAGES):
+        layers = [nn.MaxPool2d(3, stride=2, padding=1)] if i == 0 else []
+        for b in range(blocks):
+            layers.append(BottleneckV2(cin, channels, stride if b == 0 else 1))
+            cin = channels
+        levels.append(nn.Sequential(*layers))
+    return nn.ModuleList(levels)
+
+
+def _npy_loader(folder: str, what: str):
+    import numpy as np  # noqa: PLC0415
+
+    def load(file: str, tensor: torch.Tensor) -> None:
+        path = os.path.join(folder, file)
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"{what} ImageNet weights: {path} is missing")
+        value = torch.from_numpy(np.load(path)).float()
+        if value.shape != tensor.shape:
+            raise ValueError(f"{file} has shape {tuple(value.shape)}, the network needs {tuple(tensor.shape)}")
+        tensor.copy_(value)
+    return load
+
+
+def load_resnet50v2_imagenet(levels: nn.ModuleList, root: str = PRETRAINED_ROOT) -> int:
+    """Copy the ImageNet tensors (`<root>/resnet50v2_nchw/weights/*.npy`, Gluon `resnetv24_` names)
+    into `resnet50v2_levels()`; returns how many tensors were loaded."""
+    folder = os.path.join(root, "resnet50v2_nchw", "weights")
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(
+            f"no ResNet50 v2 ImageNet weights at {os.path.abspath(folder)} (see ../shared/pretrained/SOURCES.md); "
+            "train with --encoder plain, or point --pretrained at the folder that holds resnet50v2_nchw/")
+    load = _npy_loader(folder, "ResNet50 v2")
+    bn_names = {"weight": "gamma", "bias": "beta", "running_mean": "running_mean", "running_var": "running_var"}
+    loaded = 0
+
+    def load_bn(bn: nn.BatchNorm2d, gluon: str) -> None:
+        nonlocal loaded
+        for name, tensor in bn.state_dict().items():
+            if name != "num_batches_tracked":
+                load(f"{gluon}_{bn_names[name]}.npy", tensor)
+                loaded += 1
+
+    def load_conv(conv: nn.Conv2d, gluon: str) -> None:
+        nonlocal loaded
+        load(f"{gluon}_weight.npy", conv.weight.data)
+        loaded += 1
+
+    stem = levels[0]
+    load_bn(stem.bn_input, "resnetv24_batchnorm0")  # Gluon's gamma/beta are fixed at 1/0 here
+    load_conv(stem.conv0, "resnetv24_conv0")
+    load_bn(stem.bn0, "resnetv24_batchnorm1")
+    for s, level in enumerate(levels[1:], start=1):
+        blocks = [m for m in level if isinstance(m, BottleneckV2)]
+        # Gluon numbers a stage's layers in creation order: block 0 is batchnorm0-2, conv0-2 and
+        # conv3 (its downsample); block k >= 1 is batchnorm3k..3k+2 and conv3k+1..3k+3.
+        for k, block in enumerate(blocks):
+            bn0, conv0 = 3 * k, 3 * k + (0 if k == 0 else 1)
+            prefix = f"resnetv24_stage{s}_"
+            for j, bn in enumerate((block.bn1, block.bn2, block.bn3)):
+                load_bn(bn, f"{prefix}batchnorm{bn0 + j}")
+            for j, conv in enumerate((block.conv1, block.conv2, block.conv3)):
+                load_conv(conv, f"{prefix}conv{conv0 + j}")
+            if block.downsample is not None:
+                load_conv(block.downsample, f"{prefix}conv3")
+    return loaded
+
+
+
 class CoAttention(nn.Module):
     """Every position of A attends over all positions of B (softmax over B's flattened grid);
     the attention-weighted sum of B's features is concatenated onto A's and fused."""
@@ -210,11 +335,21 @@ class CoamNet(nn.Module):
         self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1))
         # The neck: a pretrained encoder's deepest level projected to the configured width.
         self.neck = None
+        # ResNet50's projections of its stride 4-16 levels, and its new stride-32 level (outside
+        # `encoder`, which holds only ImageNet weights: frozen statistics, the encoder's learning rate).
+        self.projections = None
+        self.deepest = None
         if config.encoder == "mobilenetv2":
             self.encoder = mobilenetv2_levels()
             deepest = PRETRAINED_WIDTHS[config.encoder][-1]
             if w[-1] != deepest:
                 self.neck = conv_bn_relu(deepest, w[-1], k=1)
+        elif config.encoder == "resnet50v2":
+            self.encoder = resnet50v2_levels()
+            native = PRETRAINED_WIDTHS[config.encoder]
+            self.projections = nn.ModuleList(
+                conv_bn_relu(n, c, k=1) if n != c else nn.Identity() for n, c in zip(native[1:-1], w[1:-1]))
+            self.deepest = EncoderLevel(native[-2], w[-1])
         else:
             self.encoder = nn.ModuleList(EncoderLevel(cin, cout) for cin, cout in zip((3,) + w[:-1], w))
         self.first_attended = len(w) - config.coattention_levels
@@ -243,6 +378,8 @@ class CoamNet(nn.Module):
         """Initialise the encoder from ImageNet; returns the number of tensors loaded."""
         if self.config.encoder == "mobilenetv2":
             return load_mobilenetv2_imagenet(self.encoder, root)
+        if self.config.encoder == "resnet50v2":
+            return load_resnet50v2_imagenet(self.encoder, root)
         raise ValueError(f"the {self.config.encoder} encoder has no pretrained weights")
 
     def train(self, mode: bool = True):
@@ -261,6 +398,10 @@ class CoamNet(nn.Module):
         for level in self.encoder:
             x = level(x)
             feats.append(x)
+        if self.deepest is not None:
+            feats.append(self.deepest(x))
+        if self.projections is not None:
+            feats[1:-1] = [project(f) for project, f in zip(self.projections, feats[1:-1])]
         if self.neck is not None:
             feats[-1] = self.neck(feats[-1])
         return feats

@@ -26,6 +26,7 @@ from coam.realpairs import make_real_pair, pseudo_correspondences, relative_scal
 from train import continuation_lr, lr_at, parameter_groups  # noqa: E402
 
 MOBILENETV2_WEIGHTS = os.path.join(PRETRAINED_ROOT, "mobilenetv2_batchnorm_nchw", "weights")
+RESNET50V2_WEIGHTS = os.path.join(PRETRAINED_ROOT, "resnet50v2_nchw", "weights")
 
 
 def textured(h: int, w: int, seed: int) -> np.ndarray:
@@ -259,6 +260,59 @@ class Encoders(unittest.TestCase):
         old = CoamConfig().to_dict()
         del old["encoder"]
         self.assertEqual(CoamConfig.from_dict(old).encoder, "plain", "checkpoints from before the choice load")
+
+    def test_resnet50v2_shapes_projections_and_learning_rates(self):
+        torch.manual_seed(0)
+        net = CoamNet(CoamConfig.for_encoder("resnet50v2"))
+        self.assertEqual(net.config.widths, (64, 64, 96, 128, 128))
+        x = torch.rand(1, 3, 64, 96)
+        feats = net.eval().encode(x)
+        self.assertEqual([tuple(f.shape) for f in feats],
+                         [(1, 64, 32, 48), (1, 64, 16, 24), (1, 96, 8, 12), (1, 128, 4, 6), (1, 128, 2, 3)])
+        desc, dist = net(x, torch.rand(1, 3, 96, 64))
+        self.assertEqual(tuple(desc.shape), (1, 64, 16, 24))
+        self.assertTrue(torch.allclose(desc.norm(dim=1), torch.ones(1, 16, 24), atol=1e-5))
+        net.train()
+        self.assertFalse(any(m.training for m in net.encoder.modules() if isinstance(m, torch.nn.BatchNorm2d)))
+        self.assertTrue(net.deepest[0][1].training, "the new stride-32 level's BatchNorm trains")
+        self.assertTrue(net.projections[0][1].training, "so do the projections'")
+        groups = parameter_groups(net, 0.1)
+        encoder_ids = {id(p) for p in net.encoder.parameters()}
+        slow = next(g for g in groups if g["lr_scale"] == 0.1)["params"]
+        self.assertEqual({id(p) for p in slow}, encoder_ids, "only the ImageNet layers train slowly")
+        self.assertTrue(all(id(p) not in encoder_ids for p in net.deepest.parameters()))
+        with self.assertRaises(ValueError):
+            CoamConfig(encoder="resnet50v2", widths=(16, 64, 96, 128, 128))  # the stem has 64 channels
+
+    def test_missing_resnet_weights_are_a_clear_error(self):
+        net = CoamNet(CoamConfig.for_encoder("resnet50v2"))
+        with tempfile.TemporaryDirectory() as empty:
+            with self.assertRaisesRegex(FileNotFoundError, "ResNet50 v2 ImageNet weights"):
+                net.load_pretrained(empty)
+
+    @unittest.skipUnless(os.path.isdir(RESNET50V2_WEIGHTS), "no ../shared/pretrained (ImageNet weights)")
+    def test_resnet50v2_imagenet_weights_load_into_the_right_layers(self):
+        net = CoamNet(CoamConfig.for_encoder("resnet50v2")).eval()
+        self.assertEqual(net.load_pretrained(), 205)
+        w = np.load(os.path.join(RESNET50V2_WEIGHTS, "resnetv24_stage3_conv18_weight.npy"))
+        self.assertTrue(np.array_equal(net.encoder[3][-1].conv3.weight.detach().numpy(), w))
+        # Each block's input has the per-channel means its first BatchNorm saw on ImageNet: true
+        # only when every tensor sits in its own layer (a stage's block order included).
+        img = shapes(192, 256, 7)
+        x = (torch.from_numpy(img).permute(2, 0, 1)[None].float() / 255 - net.mean) / net.std
+        corr = []
+        with torch.no_grad():
+            x = net.encoder[0](x)
+            for level in net.encoder[1:]:
+                for block in level:
+                    if isinstance(block, torch.nn.MaxPool2d):
+                        x = block(x)
+                        continue
+                    corr.append(np.corrcoef(x.mean((0, 2, 3)).numpy(), block.bn1.running_mean.numpy())[0, 1])
+                    x = block(x)
+        # (On this synthetic image the correlations run 0.63-0.97; a tensor in the wrong layer gives ~0.)
+        self.assertGreater(float(np.median(corr)), 0.6, corr)
+        self.assertEqual(tuple(x.shape), (1, 1024, 12, 16))
 
     def test_missing_imagenet_weights_are_a_clear_error(self):
         net = CoamNet(CoamConfig.for_encoder("mobilenetv2"))
