@@ -4,6 +4,7 @@ a split of the same weights into an encoder and a conditioned decoder.
 
     /usr/bin/python3 models/export.py                                  # from models/checkpoints/main/latest.pt
     /usr/bin/python3 models/export.py --checkpoint path/to/best.pt --metrics eval.json
+    /usr/bin/python3 models/export.py --attention-only                 # add coam-attention.onnx beside models/coam.pt
 
 Writes:
   models/coam.onnx       inputs image [1,3,H,W], condition [1,3,Hc,Wc] (RGB in [0,1], dynamic sizes,
@@ -15,8 +16,13 @@ Writes:
                          condition_s16, condition_s32 (the co-attention levels); outputs descriptors
                          and distinctiveness exactly as coam.onnx. A pair then encodes each image
                          once and decodes twice (A|B, B|A) instead of encoding both images per pass.
+  models/coam-attention.onnx inputs the image's and the condition's co-attention levels (s16, s32,
+                         condition_s16, condition_s32: the encoder graph's outputs); outputs
+                         attention_s16, attention_s32, float32 [1,hA*wA,hB*wB], each row the softmax
+                         over B's grid (row-major, y*w + x): where each cell of A looked in B
   models/coam.json       the sidecar (stride, descriptorDim, multiple, training facts, metrics, and
-                         `split`: the two graphs' file names and feature names)
+                         `split`: the two graphs' file names and feature names; `attention`: the
+                         attention graph, its levels, inputs and outputs)
   models/coam.pt         the weights alone, so the reference outputs can be recomputed
   models/fixtures/       random inputs of two sizes with PyTorch's outputs (reference.py);
                          models/export.test.ts checks onnxruntime-web's wasm backend against them
@@ -144,6 +150,68 @@ def export_split(model: CoamNet, encoder_path: str, decoder_path: str) -> dict:
     }
 
 
+class CoAttentionWeights(nn.Module):
+    """The image's and the condition's co-attention levels -> each level's attention weights
+    (CoAttention.weights, the very tensor the decoder's co-attention uses)."""
+
+    def __init__(self, net: CoamNet):
+        super().__init__()
+        self.net = net
+
+    def forward(self, *feats):
+        levels = len(self.net.coattention)
+        image_feats, condition_feats = feats[:levels], feats[levels:]
+        return tuple(attend.weights(a, b) for attend, a, b in zip(self.net.coattention, image_feats, condition_feats))
+
+
+def export_attention(model: CoamNet, path: str, contract_path: str) -> dict:
+    """The co-attention weights as a graph of their own, fed the encoder graph's outputs; returns
+    the sidecar's `attention`. Inputs s16, s32 (the image's levels) and condition_s16,
+    condition_s32; outputs attention_s16, attention_s32, float32 [1, hA*wA, hB*wB], rows softmaxed."""
+    import onnx
+    m = model.config.multiple
+    features, levels = split_names(model.config)
+    with torch.no_grad():
+        feats_a = dict(zip(features, Encoder(model).eval()(torch.rand(1, 3, 3 * m, 4 * m))))
+        feats_b = dict(zip(features, Encoder(model).eval()(torch.rand(1, 3, 4 * m, 3 * m))))
+    condition_inputs = [f"condition_{f}" for f in levels]
+    outputs = [f"attention_{f}" for f in levels]
+    torch.onnx.export(
+        CoAttentionWeights(model).eval(), tuple(feats_a[f] for f in levels) + tuple(feats_b[f] for f in levels), path,
+        opset_version=17, input_names=levels + condition_inputs, output_names=outputs,
+        dynamic_axes={
+            **{f: {2: f"{f}_height", 3: f"{f}_width"} for f in levels},
+            **{c: {2: f"{c}_height", 3: f"{c}_width"} for c in condition_inputs},
+            **{o: {1: f"{o}_cells", 2: f"{o}_condition_cells"} for o in outputs},
+        },
+        do_constant_folding=True,
+    )
+    onnx.checker.check_model(onnx.load(path))
+    return {
+        "graph": os.path.basename(path),
+        "levels": levels,
+        "inputs": levels + condition_inputs,
+        "outputs": outputs,
+        # Fed the encoder outputs of the split exported beside this contract graph.
+        "contractSha256": sha256(contract_path),
+    }
+
+
+def add_attention(out: str) -> None:
+    """The attention graph for the weights already exported in `out` (coam.pt), and the sidecar's
+    `attention` key; every other file there stays as it is."""
+    model, _ = load_model(os.path.join(out, "coam.pt"))
+    sidecar_path = os.path.join(out, "coam.json")
+    with open(sidecar_path) as f:
+        sidecar = json.load(f)
+    sidecar["attention"] = export_attention(model, os.path.join(out, "coam-attention.onnx"), os.path.join(out, "coam.onnx"))
+    with open(sidecar_path, "w") as f:
+        json.dump(sidecar, f, indent=2)
+        f.write("\n")
+    reference.write_attention_fixtures(model, os.path.join(out, "fixtures"))
+    print(f"wrote {sidecar['attention']['graph']}, the sidecar's 'attention' and its fixtures")
+
+
 def training_data(cfg: CoamConfig, args: dict) -> str:
     """What the weights were trained on (and initialised from), for the sidecar."""
     text = "../shared/data/train (834 photos; synthetic homographies + photometric changes)"
@@ -181,7 +249,13 @@ def main(argv=None):
     p.add_argument("--encoder", choices=list(ENCODERS), default="plain",
                    help="with --untrained: the encoder (mobilenetv2 and resnet50v2 start from ImageNet when "
                         "../shared/pretrained is there)")
+    p.add_argument("--attention-only", action="store_true",
+                   help="only add the co-attention graph (coam-attention.onnx) and the sidecar's 'attention' for the "
+                        "weights already in --out (coam.pt); the other files stay as they are")
     args = p.parse_args(argv)
+    if args.attention_only:
+        add_attention(args.out)
+        return
 
     if args.untrained:
         torch.manual_seed(0)
@@ -234,11 +308,13 @@ def main(argv=None):
         },
         "metrics": metrics,
         "split": split,
+        "attention": export_attention(model, os.path.join(args.out, "coam-attention.onnx"), onnx_path),
     }
     with open(sidecar_path, "w") as f:
         json.dump(sidecar, f, indent=2)
         f.write("\n")
     reference.write_fixtures(model, os.path.join(args.out, "fixtures"))
+    reference.write_attention_fixtures(model, os.path.join(args.out, "fixtures"))
     size_mb = os.path.getsize(onnx_path) / 1e6
     print(f"wrote {onnx_path} ({size_mb:.2f} MB, {count_parameters(model) / 1e6:.2f} M parameters, step {step}), "
           f"{split['encoder']}, {split['decoder']}, {sidecar_path}, fixtures")

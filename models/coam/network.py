@@ -314,11 +314,16 @@ class CoAttention(nn.Module):
         self.fuse = conv_bn_relu(2 * channels, channels)
         self.scale = 1.0 / math.sqrt(attention_dim)
 
-    def forward(self, feat_a: torch.Tensor, feat_b: torch.Tensor) -> torch.Tensor:
-        n, c, h, w = feat_a.shape
+    def weights(self, feat_a: torch.Tensor, feat_b: torch.Tensor) -> torch.Tensor:
+        """The attention of each position of A over B: [n, hA*wA, hB*wB], rows summing to 1, each
+        grid flattened row-major (index y*w + x). The app draws a row of it (models/export.py)."""
         q = self.query(feat_a).flatten(2).transpose(1, 2)  # n, hwA, d
         k = self.key(feat_b).flatten(2)  # n, d, hwB
-        attention = torch.softmax(torch.matmul(q, k) * self.scale, dim=-1)  # n, hwA, hwB
+        return torch.softmax(torch.matmul(q, k) * self.scale, dim=-1)
+
+    def forward(self, feat_a: torch.Tensor, feat_b: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = feat_a.shape
+        attention = self.weights(feat_a, feat_b)  # n, hwA, hwB
         v = feat_b.flatten(2).transpose(1, 2)  # n, hwB, c
         attended = torch.matmul(attention, v).transpose(1, 2).reshape(n, c, h, w)
         return self.fuse(torch.cat([feat_a, attended], dim=1))
