@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CoamModel, inferModelInfo, parseModelInfo, splitInfoOf, validateOutputs } from './model';
+import { attentionInfoOf, CoamModel, inferModelInfo, parseModelInfo, splitInfoOf, validateOutputs } from './model';
 import { readSplitGraphs } from './node';
 import { isCoamError } from './errors';
 import type { ModelInfo, PreparedImage } from './types';
@@ -298,5 +298,63 @@ describe('the split graphs (models/coam-encoder.onnx + coam-decoder.onnx) throug
     other[other.length - 1] ^= 1;
     expect(readSplitGraphs(modelPath, other, info())).toBeNull();
     expect(readSplitGraphs(join(FIX, 'tiny_coam.onnx'), bytes('tiny_coam.onnx'), info())).toBeNull();
+  });
+});
+
+describe('the co-attention weights graph (models/coam-attention.onnx) through CoamModel', () => {
+  const models = join(__dirname, '..', '..', 'models');
+  const file = (name: string) => new Uint8Array(readFileSync(join(models, name)));
+  const info = () => parseModelInfo(JSON.parse(readFileSync(join(models, 'coam.json'), 'utf8')));
+
+  it('attentionInfoOf reads the sidecar, is null without one, and names a bad field', async () => {
+    const att = attentionInfoOf(info());
+    expect(att?.levels).toEqual(['s16', 's32']);
+    expect(att?.outputs).toEqual(['attention_s16', 'attention_s32']);
+    expect(attentionInfoOf(sidecar())).toBeNull();
+    await expectCoamError(() => attentionInfoOf({ ...info(), attention: { ...att, levels: ['s8'] } }), 'model-contract', /s8/);
+    await expectCoamError(() => attentionInfoOf({ ...info(), attention: { ...att, outputs: ['x', 'y'] } }), 'model-contract', /'attention\.outputs'/);
+    await expectCoamError(() => attentionInfoOf({ ...info(), attention: { ...att, graph: '/etc/a.onnx' } }), 'model-contract', /file name beside the model/);
+    const { split: _split, ...noSplit } = info();
+    await expectCoamError(() => attentionInfoOf(noSplit as { attention?: unknown }), 'model-contract', /needs its 'split'/);
+  });
+
+  it("one cell's rows equal the full matrix's, each row sums to 1, and the graph is checked at load", async () => {
+    const split = { encoder: file('coam-encoder.onnx'), decoder: file('coam-decoder.onnx') };
+    await expectCoamError(CoamModel.create(ort, null, info(), { split, attention: split.decoder }), 'model-contract', /attention graph's inputs/);
+    const m = await CoamModel.create(ort, null, info(), { split, attention: file('coam-attention.onnx') });
+    const plain = await CoamModel.create(ort, null, info(), { split });
+    const a = await m.encode(formulaImage(128, 96, 0));
+    const b = await m.encode(formulaImage(96, 160, 3));
+    try {
+      expect([m.hasAttention, plain.hasAttention]).toEqual([true, false]);
+      expect(m.attentionLevels).toEqual(['s16', 's32']);
+      await expectCoamError(plain.attention(a, b), 'bad-argument', /no attention graph/);
+      const full = await m.attention(a, b);
+      // s16: A is 8×6 cells, B 6×10; s32: 4×3 and 3×5.
+      expect(full.map((l) => [l.level, l.rows, l.columns])).toEqual([['s16', 48, 60], ['s32', 12, 15]]);
+      for (const l of full) {
+        for (let r = 0; r < l.rows; r++) {
+          const sum = l.weights.subarray(r * l.columns, (r + 1) * l.columns).reduce((x, y) => x + y, 0);
+          expect(Math.abs(sum - 1)).toBeLessThan(1e-4);
+        }
+      }
+      const cells = [29, 7];
+      const rows = await m.attention(a, b, cells);
+      for (const [i, l] of rows.entries()) {
+        expect(l.rows).toBe(1);
+        const want = full[i].weights.subarray(cells[i] * l.columns, (cells[i] + 1) * l.columns);
+        expect(l.weights.reduce((d, v, j) => Math.max(d, Math.abs(v - want[j])), 0)).toBeLessThan(1e-6);
+      }
+      // Another cell attends elsewhere: the rows are the cell's own.
+      const other = await m.attention(a, b, [0, 0]);
+      expect(other[0].weights.reduce((d, v, j) => Math.max(d, Math.abs(v - rows[0].weights[j])), 0)).toBeGreaterThan(1e-4);
+      await expectCoamError(m.attention(a, b, [48, 0]), 'bad-argument', /outside the 8×6 grid/);
+      await expectCoamError(m.attention(a, b, [0]), 'bad-argument', /One cell per level/);
+    } finally {
+      a.dispose();
+      b.dispose();
+      await m.release();
+      await plain.release();
+    }
   });
 });

@@ -13,6 +13,9 @@
  * the decoder reads) and a conditioned-decoder graph (an image's features + the condition's
  * co-attention features → `descriptors`, `distinctiveness`), named in the sidecar's `split`. A pair
  * then encodes each image once and decodes twice, instead of encoding both images in each pass.
+ *
+ * The co-attention view (optional, needs the split): a graph of the same weights that gives each
+ * co-attention level's weights from the encoder's outputs, named in the sidecar's `attention`.
  */
 import type * as OrtTypes from 'onnxruntime-web';
 import { CoamError } from './errors';
@@ -166,6 +169,63 @@ export function splitInfoOf(info: { readonly split?: unknown }): SplitInfo | nul
   };
 }
 
+/** The sidecar's `attention`: the co-attention weights graph, fed the encoder graph's outputs. */
+export interface AttentionInfo {
+  graph: string;
+  /** The co-attention levels, named as the encoder's outputs ('s16', 's32'). */
+  levels: string[];
+  /** The graph's inputs: each level of the image, then `condition_<level>` of the condition. */
+  inputs: string[];
+  /** `attention_<level>`: float32 [1, hA*wA, hB*wB], each row a softmax over the condition's grid. */
+  outputs: string[];
+  contractSha256?: string;
+}
+
+/**
+ * The sidecar's `attention`, checked; null when the sidecar names none (a model of the user's:
+ * the app then hides the attention view). It needs the split (its inputs are the encoder's
+ * outputs) and levels named s<stride> among the split's conditioning features.
+ */
+export function attentionInfoOf(info: { readonly attention?: unknown; readonly split?: unknown }): AttentionInfo | null {
+  const raw = info.attention;
+  if (raw === undefined || raw === null) return null;
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw contract(`The model sidecar's 'attention' must be an object, got ${JSON.stringify(raw)}.`);
+  const o = raw as Record<string, unknown>;
+  const split = splitInfoOf(info);
+  if (!split) throw contract("The model sidecar's 'attention' needs its 'split': the attention graph reads the encoder graph's outputs.");
+  const names = (key: string): string[] => {
+    const v = field(o, key, `attention.${key}`);
+    if (!Array.isArray(v) || v.length === 0 || !v.every((n) => typeof n === 'string' && n.length > 0)) {
+      throw contract(`The model sidecar's 'attention.${key}' must be a non-empty list of names, got ${JSON.stringify(v)}.`);
+    }
+    return v as string[];
+  };
+  const levels = names('levels');
+  const bad = levels.filter((l) => !/^s[1-9]\d*$/.test(l) || !split.conditionFeatureNames.includes(l));
+  if (bad.length > 0) throw contract(`The model sidecar's 'attention.levels' must be co-attention levels of the split (${split.conditionFeatureNames.join(', ')}), not ${bad.join(', ')}.`);
+  const inputs = names('inputs');
+  const wantInputs = [...levels, ...levels.map(conditionInput)];
+  if (inputs.length !== wantInputs.length || !wantInputs.every((n) => inputs.includes(n))) {
+    throw contract(`The model sidecar's 'attention.inputs' must be ${wantInputs.join(', ')}, got ${inputs.join(', ')}.`);
+  }
+  const outputs = names('outputs');
+  const wantOutputs = levels.map((l) => `attention_${l}`);
+  if (outputs.join() !== wantOutputs.join()) throw contract(`The model sidecar's 'attention.outputs' must be ${wantOutputs.join(', ')}, got ${outputs.join(', ')}.`);
+  const graph = str(o, 'graph', 'attention.graph');
+  if (!/^[\w.-]+\.onnx$/.test(graph) || graph.startsWith('.')) throw contract(`The model sidecar's 'attention.graph' must be a file name beside the model, got ${JSON.stringify(graph)}.`);
+  const sha = o.contractSha256;
+  return { graph, levels, inputs, outputs, ...(typeof sha === 'string' ? { contractSha256: sha } : {}) };
+}
+
+/** One co-attention level's weights: `rows` cells of the image, each over `columns` cells of the condition. */
+export interface AttentionWeights {
+  level: string;
+  rows: number;
+  columns: number;
+  /** rows × columns, row-major; each row sums to 1. */
+  weights: Float32Array;
+}
+
 /** The split graphs' bytes (or URLs the runtime can fetch). */
 export interface SplitGraphs {
   encoder: Uint8Array | string;
@@ -185,6 +245,11 @@ export interface CreateOptions {
    * Without a contract graph (`create(ort, null, …)`) they are the whole model.
    */
   split?: SplitGraphs;
+  /**
+   * The co-attention weights graph (the sidecar's `attention` names it); needs the split, whose
+   * encoder outputs it reads. Runs on the split's backend.
+   */
+  attention?: Uint8Array | string;
 }
 
 function describe(e: unknown): string {
@@ -373,6 +438,23 @@ interface SplitSessions {
   names: SplitInfo;
 }
 
+interface AttentionSession {
+  session: OrtTypes.InferenceSession;
+  names: AttentionInfo;
+}
+
+/** The attention graph's names: exactly the sidecar's inputs, and its outputs. */
+function checkAttentionContract(session: OrtTypes.InferenceSession, names: AttentionInfo): void {
+  const inputs = [...session.inputNames];
+  const missing = names.inputs.filter((n) => !inputs.includes(n));
+  const extra = inputs.filter((n) => !names.inputs.includes(n));
+  if (missing.length > 0 || extra.length > 0) {
+    throw contract(`The attention graph's inputs are ${namesOf(inputs)} but the sidecar's 'attention' needs exactly ${namesOf(names.inputs)}.`);
+  }
+  const absent = names.outputs.filter((n) => !session.outputNames.includes(n));
+  if (absent.length > 0) throw contract(`The attention graph has no output ${namesOf(absent)} (its outputs are ${namesOf(session.outputNames)}).`);
+}
+
 export class CoamModel {
   /** Which execution provider runs the model ('webgpu', 'wasm', …). */
   readonly backend: string;
@@ -388,6 +470,7 @@ export class CoamModel {
     backend: string,
     fallbacks: Array<{ backend: string; reason: string }>,
     private split: SplitSessions | null = null,
+    private attentionGraph: AttentionSession | null = null,
   ) {
     this.backend = backend;
     this.fallbacks = fallbacks;
@@ -396,6 +479,16 @@ export class CoamModel {
   /** Whether the encoder/decoder graphs are loaded, so `runPair` encodes each image once. */
   get hasSplit(): boolean {
     return this.split !== null;
+  }
+
+  /** Whether the co-attention weights graph is loaded (`attention` can run). */
+  get hasAttention(): boolean {
+    return this.attentionGraph !== null;
+  }
+
+  /** The co-attention levels' names ('s16', 's32'); empty without the attention graph. */
+  get attentionLevels(): readonly string[] {
+    return this.attentionGraph?.names.levels ?? [];
   }
 
   /** Whether the contract graph is loaded (a model may come as its split graphs alone). */
@@ -443,7 +536,17 @@ export class CoamModel {
         checkSplitContract(enc.session, decoder, names, info);
         split = { encoder: enc.session, decoder, names };
       }
-      return new CoamModel(ort, session, info, backend, fallbacks, split);
+      let attention: AttentionSession | null = null;
+      if (options.attention) {
+        const names = attentionInfoOf(info);
+        if (!names) throw contract("An attention graph was given but the model sidecar has no 'attention' naming its levels.");
+        if (!split) throw contract('The attention graph reads the encoder graph’s outputs: it needs the split graphs.');
+        const att = (await openSession(ort, options.attention, [backend])).session;
+        opened.push(att);
+        checkAttentionContract(att, names);
+        attention = { session: att, names };
+      }
+      return new CoamModel(ort, session, info, backend, fallbacks, split, attention);
     } catch (e) {
       for (const s of opened) await s.release().catch(() => undefined);
       throw e;
@@ -528,6 +631,57 @@ export class CoamModel {
     return this.dense(await this.runSession(split.decoder, feeds), image);
   }
 
+  /**
+   * The co-attention weights of `image` over `condition` (both encoded), one entry per level. With
+   * `cells` (one per level, a cell of the image's grid at that level, row-major) only those cells'
+   * rows are computed: the graph is fed that one position of the image's features, and since the
+   * query is a 1×1 convolution and the softmax is per row, the row equals the full matrix's.
+   */
+  async attention(image: EncodedImage, condition: EncodedImage, cells?: readonly number[]): Promise<AttentionWeights[]> {
+    this.requireSplit();
+    const graph = this.attentionGraph;
+    if (!graph) throw new CoamError('bad-argument', "This model has no attention graph (its sidecar names no 'attention').");
+    const { levels, outputs } = graph.names;
+    if (cells && cells.length !== levels.length) throw new CoamError('bad-argument', `One cell per level (${levels.join(', ')}) is needed, got ${cells.length}.`);
+    const feeds: Record<string, OrtTypes.Tensor> = {};
+    const sliced: OrtTypes.Tensor[] = [];
+    for (const [i, level] of levels.entries()) {
+      const t = image.features[level];
+      const c = condition.features[level];
+      if (!t || !c) throw new CoamError('bad-argument', `The encoded images have no feature '${level}'.`);
+      feeds[conditionInput(level)] = c;
+      if (!cells) {
+        feeds[level] = t;
+        continue;
+      }
+      const [, channels, h, w] = t.dims;
+      const cell = cells[i];
+      if (!(Number.isInteger(cell) && cell >= 0 && cell < h * w)) throw new CoamError('bad-argument', `Cell ${cell} is outside the ${w}×${h} grid of level ${level}.`);
+      const data = await tensorData(t);
+      const column = new Float32Array(channels);
+      for (let ch = 0; ch < channels; ch++) column[ch] = data[ch * h * w + cell];
+      const one = new this.ort.Tensor('float32', column, [1, channels, 1, 1]);
+      sliced.push(one);
+      feeds[level] = one;
+    }
+    const out = await this.runSession(graph.session, feeds);
+    try {
+      const result: AttentionWeights[] = [];
+      for (const [i, level] of levels.entries()) {
+        const t = out[outputs[i]] as OrtTypes.Tensor | undefined;
+        if (!t || t.dims.length !== 3 || t.dims[0] !== 1) throw contract(`The attention graph's '${outputs[i]}' has shape [${t?.dims.join(',') ?? ''}] but must be [1,cells,conditionCells].`);
+        const [, rows, columns] = t.dims;
+        const [, , hc, wc] = condition.features[level].dims;
+        if (columns !== hc * wc) throw contract(`The attention graph's '${outputs[i]}' has ${columns} columns for a ${wc}×${hc} condition grid.`);
+        result.push({ level, rows, columns, weights: new Float32Array(await tensorData(t)) });
+      }
+      return result;
+    } finally {
+      for (const t of Object.values(out)) (t as OrtTypes.Tensor).dispose?.();
+      for (const t of sliced) t.dispose?.();
+    }
+  }
+
   private requireSplit(): SplitSessions {
     if (this.released) throw new CoamError('inference', 'The model was released; load it again.');
     if (!this.split) throw new CoamError('bad-argument', 'This model has no encoder/decoder split; use run().');
@@ -559,10 +713,13 @@ export class CoamModel {
   async release(): Promise<void> {
     const s = this.session;
     const split = this.split;
+    const attention = this.attentionGraph;
     this.released = true;
     this.session = null;
     this.split = null;
+    this.attentionGraph = null;
     if (split) await Promise.all([split.encoder.release(), split.decoder.release()]);
+    if (attention) await attention.session.release();
     if (s) await s.release();
   }
 }

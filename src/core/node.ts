@@ -9,7 +9,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoamError } from './errors';
 import { decodeImage } from './image';
-import { CoamModel, inferModelInfo, parseModelInfo, splitInfoOf, type OrtModule, type SplitGraphs } from './model';
+import { attentionInfoOf, CoamModel, inferModelInfo, parseModelInfo, splitInfoOf, type OrtModule, type SplitGraphs } from './model';
 import type { ModelInfo, RasterImage } from './types';
 
 /** The repository root (this file lives in src/core/). */
@@ -84,20 +84,39 @@ export function readSplitGraphs(modelPath: string, modelBytes: Uint8Array, info:
 }
 
 /**
+ * The co-attention weights graph the sidecar's `attention` names, read from beside the model when
+ * it is there and was exported with this very contract graph; else null.
+ */
+export function readAttentionGraph(modelPath: string, modelBytes: Uint8Array, info: ModelInfo): Uint8Array | null {
+  const attention = attentionInfoOf(info);
+  if (!attention) return null;
+  const path = join(dirname(modelPath), attention.graph);
+  if (!existsSync(path)) return null;
+  if (attention.contractSha256 && createHash('sha256').update(modelBytes).digest('hex') !== attention.contractSha256) return null;
+  return readBytes(path, 'Attention graph');
+}
+
+/**
  * Load a model from disk with its sidecar (or probe it when there is none), with the split graphs
  * (each image encoded once per pair) when the sidecar names them and they are there. `split: false`
- * loads the contract graph alone.
+ * loads the contract graph alone; `attention: true` adds the co-attention weights graph when it is there.
  */
 export async function loadModel(
   ort: OrtModule,
   modelPath: string = DEFAULT_MODEL_PATH,
-  options: { sidecarPath?: string; executionProviders?: string[]; split?: boolean } = {},
+  options: { sidecarPath?: string; executionProviders?: string[]; split?: boolean; attention?: boolean } = {},
 ): Promise<{ model: CoamModel; inferred: boolean }> {
   const bytes = readBytes(modelPath, 'Model');
   let info = readSidecar(modelPath, options.sidecarPath);
   const inferred = info === null;
   if (info === null) info = await inferModelInfo(ort, bytes, { name: basename(modelPath), executionProviders: options.executionProviders });
   const split = options.split === false || inferred ? null : readSplitGraphs(modelPath, bytes, info);
-  const model = await CoamModel.create(ort, bytes, info, { executionProviders: options.executionProviders, ...(split ? { split } : {}) });
+  // The co-attention view's graph only on request (the CLI's matching never reads it).
+  const attention = split && options.attention ? readAttentionGraph(modelPath, bytes, info) : null;
+  const model = await CoamModel.create(ort, bytes, info, {
+    executionProviders: options.executionProviders,
+    ...(split ? { split } : {}),
+    ...(attention ? { attention } : {}),
+  });
   return { model, inferred };
 }

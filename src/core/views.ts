@@ -120,6 +120,40 @@ export function turnRaster(raster: RasterImage, quarterTurns: QuarterTurns): Ras
 }
 
 /**
+ * For each cell of the unturned grid (row-major), the index of the cell of the grid turned
+ * clockwise by `quarterTurns` that shows it; `width` and `height` are the turned grid's.
+ */
+export function unturnedSource(width: number, height: number, quarterTurns: QuarterTurns): Int32Array {
+  const w = width;
+  const h = height;
+  const odd = quarterTurns % 2 === 1;
+  const outW = odd ? h : w;
+  const outH = odd ? w : h;
+  const source = new Int32Array(w * h);
+  for (let i = 0; i < outH; i++) {
+    for (let j = 0; j < outW; j++) {
+      let si: number;
+      let sj: number;
+      if (quarterTurns === 0) { si = i; sj = j; }
+      else if (quarterTurns === 1) { si = j; sj = w - 1 - i; } // turned(x', y') = unturned(y', H-1-x')
+      else if (quarterTurns === 2) { si = h - 1 - i; sj = w - 1 - j; }
+      else { si = h - 1 - j; sj = i; }
+      source[i * outW + j] = si * w + sj;
+    }
+  }
+  return source;
+}
+
+/** One channel on a grid turned clockwise by `quarterTurns`, turned back (`width`, `height`: the turned grid's). */
+export function unturnGrid(values: Float32Array, width: number, height: number, quarterTurns: QuarterTurns): { values: Float32Array; width: number; height: number } {
+  if (quarterTurns === 0) return { values, width, height };
+  const source = unturnedSource(width, height, quarterTurns);
+  const out = new Float32Array(source.length);
+  for (let c = 0; c < source.length; c++) out[c] = values[source[c]];
+  return quarterTurns % 2 === 1 ? { values: out, width: height, height: width } : { values: out, width, height };
+}
+
+/**
  * Dense outputs of an image that was turned clockwise by `quarterTurns`, turned back: the grid
  * of the unturned image. Exact, since the fed sides are multiples of the stride.
  */
@@ -127,21 +161,8 @@ export function unturnDense(dense: DenseOutput, quarterTurns: QuarterTurns): Den
   if (quarterTurns === 0) return dense;
   const { gridWidth: w, gridHeight: h, descriptorDim: d } = dense;
   const odd = quarterTurns % 2 === 1;
-  const outW = odd ? h : w;
-  const outH = odd ? w : h;
   const n = w * h;
-  // For each cell (i, j) of the unturned grid, the turned grid's cell that shows it.
-  const source = new Int32Array(n);
-  for (let i = 0; i < outH; i++) {
-    for (let j = 0; j < outW; j++) {
-      let si: number;
-      let sj: number;
-      if (quarterTurns === 1) { si = j; sj = w - 1 - i; } // turned(x', y') = unturned(y', H-1-x')
-      else if (quarterTurns === 2) { si = h - 1 - i; sj = w - 1 - j; }
-      else { si = h - 1 - j; sj = i; }
-      source[i * outW + j] = si * w + sj;
-    }
-  }
+  const source = unturnedSource(w, h, quarterTurns);
   const descriptors = new Float32Array(dense.descriptors.length);
   const distinctiveness = new Float32Array(n);
   for (let c = 0; c < n; c++) distinctiveness[c] = dense.distinctiveness[source[c]];
@@ -150,7 +171,7 @@ export function unturnDense(dense: DenseOutput, quarterTurns: QuarterTurns): Den
     const to = descriptors.subarray(k * n, (k + 1) * n);
     for (let c = 0; c < n; c++) to[c] = from[source[c]];
   }
-  return { ...dense, descriptors, distinctiveness, gridWidth: outW, gridHeight: outH };
+  return { ...dense, descriptors, distinctiveness, gridWidth: odd ? h : w, gridHeight: odd ? w : h };
 }
 
 /** The fed geometry of a turned image, seen from the unturned one (sides and scales swap). */
