@@ -8,6 +8,7 @@
  */
 import { probeBackend } from './state/controller';
 import { useCoam } from './state/store';
+import { shownAttention } from './state/derived';
 import type { MatchOverlay } from './render/overlay';
 
 export interface DebugHook {
@@ -52,6 +53,20 @@ export function installDebugHook(): DebugHook {
         timings: s.result?.timings ?? null,
         modelLoad: { totalMs: s.model.loadMs, fetchMs: s.model.fetchMs ?? 0 },
         inspect: s.inspect,
+        view: s.view,
+        attentionLevels: s.model.attentionLevels ?? [],
+        /** What the attention view draws now: the level, its weights' sum and peak, the ringed peaks. */
+        attention: (() => {
+          const att = shownAttention(s);
+          if (!att) return null;
+          let sum = 0;
+          let max = 0;
+          for (const v of att.level.weights) {
+            sum += v;
+            max = Math.max(max, v);
+          }
+          return { from: att.from, to: att.to, xy: att.xy, level: att.level.level, grid: [att.level.gridWidth, att.level.gridHeight], sum, max, peaks: att.peaks.map((p) => p.xy), ms: s.attention?.ms ?? 0 };
+        })(),
         images: Object.fromEntries(
           (['A', 'B'] as const).map((slot) => {
             const e = s.images[slot];

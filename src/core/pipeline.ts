@@ -42,6 +42,23 @@ export interface MatchPairOptions {
    * a newer one is asked for).
    */
   signal?: AbortSignal;
+  /**
+   * With the split graphs: given the encodings of the kept view (A, and B as that view fed it),
+   * which then belong to the caller (dispose them), so the co-attention view can run on them
+   * without encoding again. Not called when the run fails or is aborted.
+   */
+  keepEncoded?: (kept: KeptEncodings) => void;
+}
+
+/** The encoder's outputs of the view a pair's result comes from, and how to read them. */
+export interface KeptEncodings {
+  a: EncodedImage;
+  /** B as the kept view fed it: turned clockwise by `quarterTurns`. */
+  b: EncodedImage;
+  quarterTurns: QuarterTurns;
+  /** The fed geometry of each image in its own (unturned) frame, as in the result. */
+  geometryA: FedGeometry;
+  geometryB: FedGeometry;
 }
 
 function geometryOf(p: PreparedImage): FedGeometry {
@@ -141,6 +158,15 @@ class ViewRunner {
       this.encoded.set(key, enc);
     }
     return enc;
+  }
+
+  /** A view's encodings, handed over: `dispose` no longer frees them (encoded now if they were dropped). */
+  async take(view: View): Promise<{ a: EncodedImage; b: EncodedImage }> {
+    const a = await this.encode('A', 0, view.longSideA);
+    const b = await this.encode('B', view.quarterTurns, view.longSideB);
+    this.encoded.delete(cacheKey('A', 0, view.longSideA));
+    this.encoded.delete(cacheKey('B', view.quarterTurns, view.longSideB));
+    return { a, b };
   }
 
   /** Encodings of B at other turns are dropped as the search moves on (they are not reused). */
@@ -285,6 +311,11 @@ export async function matchPair(
       ...(tried > 1 ? { searchMs: tEnd - tMatch } : {}),
       totalMs: (tried > 1 ? tEnd : tMatch) - first.startedAt,
     };
+    if (options.keepEncoded && model.hasSplit) {
+      options.signal?.throwIfAborted();
+      const kept = await runner.take(best.view);
+      options.keepEncoded({ ...kept, quarterTurns: best.view.quarterTurns, geometryA: best.run.geometryA, geometryB: best.run.geometryB });
+    }
     return resultOf(best, timings, Math.max(0, inliers), tried);
   } finally {
     runner.dispose();

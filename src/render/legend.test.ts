@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { legendHeight, legendPieces, legendSvg } from './legend';
+import { legendHeight, legendPieces, legendSvg, type LegendSpec } from './legend';
 import { figureSvg } from './svg';
 import { figureLayout } from './layout';
 
@@ -37,5 +37,32 @@ describe('export legend', () => {
     expect(height(withLegend) - height(plain)).toBeCloseTo(legendHeight(layout.width), 5);
     expect(withLegend).toContain('linearGradient');
     expect(plain).not.toContain('linearGradient');
+  });
+
+  it('the attention view: names the level, the point and the weight range; the SVG draws the heatmap, point and rings', () => {
+    const spec: LegendSpec = { kind: 'attention', from: 'A', to: 'B', xy: [120.4, 80.6], level: 's16', stride: 16, max: 0.0734, peaks: 3 };
+    const t = texts(legendPieces(spec));
+    expect(t[0]).toContain('level s16 (1/16)');
+    expect(t[0]).toContain('A (120, 81) over B');
+    expect(t).toContain('0.073');
+    expect(t.join(' ')).toContain('3 strongest');
+    const layout = figureLayout({ width: 400, height: 300 }, { width: 400, height: 300 }, 'side');
+    const svg = figureSvg({
+      layout,
+      hrefA: null,
+      hrefB: null,
+      pairs: new Float32Array(0),
+      colors: new Float32Array(0),
+      count: 0,
+      legend: spec,
+      heatmap: { slot: 'B', href: 'data:image/png;base64,AAAA' },
+      marks: [{ slot: 'A', xy: [120.4, 80.6] }],
+      rings: [{ slot: 'B', xy: [10, 20], radius: 8 }],
+    });
+    // The heatmap covers B's placement; the ring is centred on B's pixel (10, 20).
+    expect(svg).toContain(`<image x="${layout.b.x.toFixed(1)}" y="0.0" width="${layout.b.width.toFixed(1)}"`);
+    expect(svg).toContain(`cx="${(layout.b.x + 10.5 * layout.b.scale).toFixed(1)}" cy="${(20.5 * layout.b.scale).toFixed(1)}" r="${(8 * layout.b.scale).toFixed(1)}"`);
+    expect(svg.match(/<circle/g)).toHaveLength(3);
+    expect(svg).toContain('level s16');
   });
 });

@@ -7,7 +7,9 @@ import { RAMP, INLIER_RGB, OUTLIER_RGB } from './colormap';
 
 export type LegendSpec =
   | { kind: 'score'; shown: number; total: number; lo: number; hi: number }
-  | { kind: 'inliers'; shown: number; total: number; inliers: number; model: string };
+  | { kind: 'inliers'; shown: number; total: number; inliers: number; model: string }
+  /** The attention view: the point of `from` whose weights over `to` are drawn, at one level. */
+  | { kind: 'attention'; from: 'A' | 'B'; to: 'A' | 'B'; xy: [number, number]; level: string; stride: number; max: number; peaks: number };
 
 export interface LegendBox {
   x: number;
@@ -30,6 +32,15 @@ const css = ([r, g, b]: readonly [number, number, number]) => `rgb(${Math.round(
 type Piece = { text: string; muted?: boolean } | { swatch: readonly [number, number, number] } | { ramp: true };
 
 export function legendPieces(spec: LegendSpec): Piece[] {
+  if (spec.kind === 'attention') {
+    const [x, y] = spec.xy.map(Math.round);
+    return [
+      { text: `CoAM co-attention, level ${spec.level} (1/${spec.stride}): ${spec.from} (${x}, ${y}) over ${spec.to} · weight 0` },
+      { ramp: true },
+      { text: spec.max.toPrecision(2) },
+      { text: `· rings: the ${spec.peaks} strongest positions`, muted: true },
+    ];
+  }
   const count = `${spec.shown} of ${spec.total} matches`;
   if (spec.kind === 'inliers') {
     const pct = spec.shown ? Math.round((100 * spec.inliers) / spec.shown) : 0;

@@ -88,6 +88,9 @@ export class MatchOverlay {
   private readonly points: THREE.Points<THREE.BufferGeometry, THREE.PointsMaterial>;
   private readonly marks: THREE.Points<THREE.BufferGeometry, THREE.PointsMaterial>;
   private readonly markLine: THREE.LineSegments<THREE.BufferGeometry, THREE.LineBasicMaterial>;
+  /** Rings (the attention view's peaks): a dark outline under a white ring, wide screen-space lines. */
+  private readonly rings: [LineSegments2, LineSegments2];
+  private ringSpecs: Array<{ slot: Slot; xy: [number, number]; radius: number }> = [];
   private pairs: Float32Array = new Float32Array(0);
   private count = 0;
   private linesWanted = true;
@@ -154,6 +157,43 @@ export class MatchOverlay {
     this.markLine.renderOrder = 29;
     this.markLine.frustumCulled = false;
     this.scene.add(this.markLine);
+    const ring = (color: number, width: number, order: number) => {
+      const r = new LineSegments2(new LineSegmentsGeometry(), new LineMaterial({ color, linewidth: width, depthTest: false, worldUnits: false, transparent: true }));
+      r.renderOrder = order;
+      r.frustumCulled = false;
+      r.visible = false;
+      this.scene.add(r);
+      return r;
+    };
+    this.rings = [ring(0x000000, 5, 31), ring(0xffffff, 2.5, 32)];
+  }
+
+  /** Rings around points (original pixels of their image, radius in those pixels); [] hides them. */
+  setRings(rings: Array<{ slot: Slot; xy: [number, number]; radius: number }>): void {
+    this.ringSpecs = rings;
+    this.uploadRings();
+  }
+
+  private uploadRings(): void {
+    const SEGMENTS = 40;
+    const pos: number[] = [];
+    for (const r of this.ringSpecs) {
+      const c = this.toFigure(r.slot, r.xy);
+      const p = this.layout ? (r.slot === 'A' ? this.layout.a : this.layout.b) : null;
+      if (!c || !p) continue;
+      const rad = r.radius * p.scale;
+      for (let i = 0; i < SEGMENTS; i++) {
+        const t0 = (2 * Math.PI * i) / SEGMENTS;
+        const t1 = (2 * Math.PI * (i + 1)) / SEGMENTS;
+        pos.push(c[0] + rad * Math.cos(t0), -(c[1] + rad * Math.sin(t0)), 0, c[0] + rad * Math.cos(t1), -(c[1] + rad * Math.sin(t1)), 0);
+      }
+    }
+    for (const ring of this.rings) {
+      // An empty instanced geometry has no bounds: hide instead.
+      if (pos.length > 0) ring.geometry.setPositions(pos);
+      ring.visible = pos.length > 0;
+    }
+    this.invalidate();
   }
 
   /** Both images and the layout. Keeps the view unless the figure's size changed. */
@@ -198,6 +238,7 @@ export class MatchOverlay {
     this.updateWarp();
     if (!prev || prev.width !== this.layout.width || prev.height !== this.layout.height || this.view.fitted) this.fit();
     this.uploadPositions();
+    this.uploadRings();
     this.invalidate();
   }
 
@@ -395,6 +436,7 @@ export class MatchOverlay {
     this.renderer.setSize(width, height, false);
     // Line widths are in CSS pixels of this size (and scale with the pixel ratio, as in exports).
     this.lines.material.resolution.set(width, height);
+    for (const ring of this.rings) ring.material.resolution.set(width, height);
     if (this.view.fitted) this.fit();
     else this.updateCamera();
   }

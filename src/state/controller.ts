@@ -4,13 +4,15 @@
  */
 import encoderUrl from '../../models/coam-encoder.onnx?url';
 import decoderUrl from '../../models/coam-decoder.onnx?url';
+// The co-attention graph: a build file like the split, so the service worker precaches it too.
+import attentionUrl from '../../models/coam-attention.onnx?url';
 import bundledInfo from '../../models/coam.json';
-import type { ModelInfo, Slot } from '../core/types';
+import type { ModelInfo, Point, Slot } from '../core/types';
 import { foreignFormat, sizeProblem } from '../core/image';
 import type { BackendName, FromWorker, ModelSource, ToWorker } from '../worker/protocol';
 import type { DecodeReply, DecodeRequest } from '../worker/decode.worker';
 import { SAMPLE_PAIRS, sampleUrl } from './samples';
-import { currentGeometry, shownCount } from './derived';
+import { currentAttention, currentGeometry, shownCount } from './derived';
 import { clearNotices, notify, useCoam, type CoamState, type RunSummary } from './store';
 import type { ImageRef, UrlSettings } from './url-params';
 
@@ -109,11 +111,17 @@ function onWorkerMessage(msg: FromWorker): void {
           threads: msg.threads,
           loadMs: msg.loadMs,
           fetchMs: msg.fetchMs,
+          attentionLevels: msg.attentionLevels,
         },
         // A new model invalidates the old result (a mid-run fallback to WASM does not).
         ...(msg.keepRun ? {} : { progress: null, run: { status: 'idle' as const, runId: s.run.runId } }),
       });
       clearNotices('model');
+      {
+        const level = useCoam.getState().attentionLevel;
+        const levels = msg.attentionLevels;
+        if (level && levels.length && !levels.includes(level)) notify('info', `Parameter "level": this model's co-attention levels are ${levels.join(' and ')}; showing ${levels[0]}.`, 'url');
+      }
       // The note that a model fell back stays until a model of the user's loads.
       if (msg.label !== BUNDLED_LABEL) clearNotices('model fallback');
       if (!msg.keepRun) {
@@ -179,6 +187,14 @@ function onWorkerMessage(msg: FromWorker): void {
       });
       return;
     }
+    case 'attention': {
+      if (msg.requestId !== pendingAttention?.requestId) return;
+      pendingAttention = null;
+      const { requestId: _id, type: _type, ...attention } = msg;
+      useCoam.setState({ attention });
+      clearNotices('attention');
+      return;
+    }
     case 'probe':
       probes.get(msg.requestId)?.(msg);
       probes.delete(msg.requestId);
@@ -207,6 +223,10 @@ function onWorkerMessage(msg: FromWorker): void {
         if (msg.runId !== s.run.runId) return;
         useCoam.setState({ run: { ...s.run, status: 'error' }, progress: null });
         notify('error', `Matching failed: ${text}`, 'run');
+      } else if (msg.scope === 'attention') {
+        if (msg.requestId !== pendingAttention?.requestId) return;
+        pendingAttention = null;
+        notify('error', `Attention: ${text}`, 'attention');
       } else if (msg.scope === 'geometry') {
         pendingGeometry = null;
         notify('error', `RANSAC: ${text}`, 'geometry');
@@ -432,7 +452,14 @@ export function loadModel(source: ModelSource): void {
 export function loadBundledModel(): void {
   const href = (url: string) => new URL(url, document.baseURI).href;
   // The encoder/decoder split holds all of coam.onnx's weights: the contract graph is not fetched.
-  loadModel({ kind: 'split', encoderUrl: href(encoderUrl), decoderUrl: href(decoderUrl), label: BUNDLED_LABEL, cache: true });
+  loadModel({
+    kind: 'split',
+    encoderUrl: href(encoderUrl),
+    decoderUrl: href(decoderUrl),
+    ...((bundledInfo as { attention?: unknown }).attention ? { attentionUrl: href(attentionUrl) } : {}),
+    label: BUNDLED_LABEL,
+    cache: true,
+  });
 }
 
 /** A user's own model: an .onnx file, optionally with its .json sidecar (else the bundled sidecar applies). */
@@ -480,6 +507,44 @@ useCoam.subscribe((s, prev) => {
   geometryTimer = setTimeout(requestGeometry, s.k === prev.k ? 0 : 120);
 });
 
+// The attention view: the co-attention at the query point, asked of the worker (which holds the
+// run's encodings) once the run is done, and again when the point or the run changes.
+let pendingAttention: { requestId: number; runId: number; from: Slot; xy: Point } | null = null;
+
+function requestAttention(): void {
+  const s = useCoam.getState();
+  const q = s.attentionQuery;
+  if (s.view !== 'attention' || !q || !s.result || s.run.status !== 'done' || !s.model.attentionLevels?.length) return;
+  if (currentAttention(s)) return;
+  const p = pendingAttention;
+  if (p && p.runId === s.run.runId && p.from === q.from && p.xy[0] === q.xy[0] && p.xy[1] === q.xy[1]) return;
+  const requestId = ++requestCounter;
+  pendingAttention = { requestId, runId: s.run.runId, from: q.from, xy: q.xy };
+  send({ type: 'attention', requestId, runId: s.run.runId, from: q.from, xy: q.xy });
+}
+
+useCoam.subscribe((s, prev) => {
+  if (s.view === prev.view && s.attentionQuery === prev.attentionQuery && s.run === prev.run && s.result === prev.result && s.model === prev.model) return;
+  requestAttention();
+});
+
+/** The attention view on or off (the matches' view). */
+export function setView(view: CoamState['view']): void {
+  useCoam.setState({ view, inspect: null });
+}
+
+/** The co-attention at a point of A (over B) or of B (over A), in that image's original pixels. */
+export function queryAttention(from: Slot, xy: Point): void {
+  const entry = useCoam.getState().images[from];
+  if (!entry || !(entry.width > 0)) return;
+  const clamp = (v: number, n: number) => Math.min(n - 1, Math.max(0, Math.round(v)));
+  useCoam.setState({ attentionQuery: { from, xy: [clamp(xy[0], entry.width), clamp(xy[1], entry.height)] } });
+}
+
+export function setAttentionLevel(level: string): void {
+  useCoam.setState({ attentionLevel: level });
+}
+
 /** Test hook: dense outputs of a tiny synthetic pair on one backend. */
 export function probeBackend(backend: BackendName, size: number): Promise<FromWorker & { type: 'probe' }> {
   const requestId = ++requestCounter;
@@ -504,6 +569,9 @@ export function start(url: UrlSettings): void {
     longSide: url.longSide ?? null,
     embed: url.embed,
     presentation: url.present,
+    view: url.view ?? s.view,
+    attentionQuery: url.point ? { from: url.from ?? 'A', xy: url.point } : s.attentionQuery,
+    attentionLevel: url.level ?? s.attentionLevel,
   }));
   // One note for all of them: the page shows four notes at most, and these come together.
   if (url.warnings.length) notify('info', url.warnings.join(' '), 'url');

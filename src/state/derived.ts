@@ -2,10 +2,11 @@
  * Values computed from the store, never stored: the top-K prefix, the effective layout, which
  * drawn matches are inliers, and the inspect heatmap.
  */
-import type { DenseOutput, PairResult, Point, Slot } from '../core/types';
+import type { DenseOutput, FedGeometry, PairResult, Point, Slot } from '../core/types';
+import { peaksInOriginal, type AttentionLevel, type Peak } from '../core/attention';
 import { cellCenterFed, nearestCell, similarityMap } from '../core/matching';
 import { fedToOriginal, originalToFed } from '../core/image';
-import type { CoamState, GeometryResult, Layout } from './store';
+import type { AttentionResult, CoamState, GeometryResult, Layout } from './store';
 
 /** K is a prefix of the sorted list; it never exceeds what there is. */
 export function shownCount(s: Pick<CoamState, 'k' | 'result'>): number {
@@ -161,4 +162,69 @@ export function conditioningComparison(s: Pick<CoamState, 'summaries' | 'images'
   if (!pair || !self) return null;
   const inl = (x: typeof pair) => (s.ransac === 'off' ? undefined : x.inliers.find((i) => i.kind === s.ransac && i.k === Math.min(s.k, x.matches))?.count);
   return { pair: { matches: pair.matches, inliers: inl(pair) }, self: { matches: self.matches, inliers: inl(self) } };
+}
+
+/**
+ * Why the attention view cannot be shown for this model, in words for the control's tooltip; null
+ * when it can. It needs the co-attention graph the sidecar's `attention` names.
+ */
+export function attentionUnavailable(s: Pick<CoamState, 'model'>): string | null {
+  if (s.model.status !== 'ready' || !s.model.info) return 'The attention view needs a loaded model';
+  if (s.model.attentionLevels?.length) return null;
+  if (s.model.info.attention !== undefined) return `The attention view reads the model's split and attention graphs, which ${s.model.label} does not come with`;
+  return `${s.model.label} has no co-attention graph (its sidecar names no 'attention'), so its attention cannot be shown`;
+}
+
+/** The attention result that belongs to the shown run and query; null while it is being computed. */
+export function currentAttention(s: Pick<CoamState, 'attention' | 'attentionQuery' | 'run' | 'result'>): AttentionResult | null {
+  const a = s.attention;
+  const q = s.attentionQuery;
+  if (!a || !q || !s.result || a.runId !== s.run.runId || a.from !== q.from || a.xy[0] !== q.xy[0] || a.xy[1] !== q.xy[1]) return null;
+  return a;
+}
+
+/** The level drawn: the chosen one if the model has it, else the model's first. */
+export function attentionLevelName(s: Pick<CoamState, 'attentionLevel' | 'model'>): string | null {
+  const levels = s.model.attentionLevels ?? [];
+  return s.attentionLevel && levels.includes(s.attentionLevel) ? s.attentionLevel : levels[0] ?? null;
+}
+
+/** How many of a level's strongest positions are ringed. */
+export const ATTENTION_PEAKS = 3;
+
+export interface ShownAttention {
+  from: Slot;
+  to: Slot;
+  xy: Point;
+  level: AttentionLevel;
+  /** The strongest positions in the attended image's original pixels, strongest first. */
+  peaks: Array<Peak & { xy: Point }>;
+  /** A ring's radius around a peak in the attended image's original pixels: one cell. */
+  ringRadius: number;
+}
+
+const shownMemo = new WeakMap<AttentionLevel, ShownAttention>();
+
+/** What the attention view draws now (the current result at the drawn level), or null. */
+export function shownAttention(s: Pick<CoamState, 'view' | 'attention' | 'attentionQuery' | 'attentionLevel' | 'run' | 'result' | 'model'>): ShownAttention | null {
+  if (s.view !== 'attention' || !s.result) return null;
+  const a = currentAttention(s);
+  const name = attentionLevelName(s);
+  const level = a?.levels.find((l) => l.level === name);
+  if (!a || !level) return null;
+  let shown = shownMemo.get(level);
+  if (!shown) {
+    const to: Slot = a.from === 'A' ? 'B' : 'A';
+    const geometry: FedGeometry = to === 'A' ? s.result.preparedA : s.result.preparedB;
+    shown = {
+      from: a.from,
+      to,
+      xy: a.xy,
+      level,
+      peaks: peaksInOriginal(level, geometry, ATTENTION_PEAKS),
+      ringRadius: (0.6 * level.stride) / Math.min(geometry.scaleX, geometry.scaleY),
+    };
+    shownMemo.set(level, shown);
+  }
+  return shown;
 }

@@ -4,9 +4,9 @@ import type { MatchOverlay } from '../render/overlay';
 import { figureSvg } from '../render/svg';
 import { compareFigureSvg } from '../render/compare-figure';
 import { useBaseline } from './baseline';
-import { matchColors } from '../render/colormap';
+import { heatmapRgba, matchColors } from '../render/colormap';
 import { drawLegend, legendHeight, type LegendSpec } from '../render/legend';
-import { currentGeometry, matchArrays, scoreRange, shownCount } from './derived';
+import { currentGeometry, matchArrays, scoreRange, shownAttention, shownCount, ATTENTION_PEAKS } from './derived';
 import { notify, useCoam } from './store';
 
 export function download(blob: Blob, filename: string): void {
@@ -56,6 +56,13 @@ export function exportCsv(): void {
 /** What the exported figure's colours mean, as the legend under the app's figure says. */
 export function legendOfShown(): LegendSpec | null {
   const s = useCoam.getState();
+  if (s.view === 'attention') {
+    const att = shownAttention(s);
+    if (!att) return null;
+    let max = 0;
+    for (const v of att.level.weights) max = Math.max(max, v);
+    return { kind: 'attention', from: att.from, to: att.to, xy: att.xy, level: att.level.level, stride: att.level.stride, max, peaks: ATTENTION_PEAKS };
+  }
   const range = scoreRange(s.result);
   if (!s.result || !range) return null;
   const shown = shownCount(s);
@@ -91,10 +98,19 @@ export async function exportPng(overlay: MatchOverlay | null): Promise<void> {
   try {
     const figure = await overlay.exportPng(2);
     const legend = legendOfShown();
-    download(legend ? await withLegend(figure, legend) : figure, `${baseName()}.png`);
+    download(legend ? await withLegend(figure, legend) : figure, `${baseName()}${useCoam.getState().view === 'attention' ? '_attention' : ''}.png`);
   } catch (e) {
     notify('error', `PNG export failed: ${(e as Error).message}`);
   }
+}
+
+/** An RGBA grid as a PNG data: URL (the SVG's heatmap; the viewer smooths it as the app does). */
+function gridDataUrl(rgba: Uint8Array, width: number, height: number): string {
+  const c = document.createElement('canvas');
+  c.width = width;
+  c.height = height;
+  c.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(rgba), width, height), 0, 0);
+  return c.toDataURL('image/png');
 }
 
 function bitmapDataUrl(bitmap: ImageBitmap | null): string | null {
@@ -111,19 +127,27 @@ export function exportSvg(overlay: MatchOverlay | null): void {
   const s = useCoam.getState();
   const layout = overlay?.figure;
   if (!s.result || !layout) return;
+  const att = s.view === 'attention' ? shownAttention(s) : null;
   const { pairs, scores } = matchArrays(s.result);
   const geometry = currentGeometry(s);
   const svg = figureSvg({
+    ...(s.view === 'attention'
+      ? {
+          heatmap: att ? { slot: att.to, href: gridDataUrl(heatmapRgba(att.level.weights, 'minmax', 0.8), att.level.gridWidth, att.level.gridHeight) } : null,
+          marks: s.attentionQuery ? [{ slot: s.attentionQuery.from, xy: s.attentionQuery.xy }] : [],
+          rings: att ? att.peaks.map((p) => ({ slot: att.to, xy: p.xy, radius: att.ringRadius })) : [],
+        }
+      : {}),
     layout,
     hrefA: bitmapDataUrl(s.images.A?.bitmap ?? null),
     hrefB: bitmapDataUrl(s.images.B?.bitmap ?? null),
     pairs,
     colors: matchColors(scores, geometry?.inliers ?? null),
-    count: shownCount(s),
-    title: `CoAM matches: ${s.images.A?.name ?? 'A'} / ${s.images.B?.name ?? 'B'}`,
+    count: s.view === 'attention' ? 0 : shownCount(s),
+    title: s.view === 'attention' ? `CoAM co-attention: ${s.images.A?.name ?? 'A'} / ${s.images.B?.name ?? 'B'}` : `CoAM matches: ${s.images.A?.name ?? 'A'} / ${s.images.B?.name ?? 'B'}`,
     legend: legendOfShown(),
   });
-  download(new Blob([svg], { type: 'image/svg+xml' }), `${baseName()}.svg`);
+  download(new Blob([svg], { type: 'image/svg+xml' }), `${baseName()}${s.view === 'attention' ? '_attention' : ''}.svg`);
 }
 
 /** The comparison slide's size: 16:9, the SVG's own and the PNG's. */

@@ -5,6 +5,7 @@
  */
 import { create } from 'zustand';
 import { DEFAULT_MATCH_OPTIONS } from '../core/types';
+import type { AttentionLevel } from '../core/attention';
 import type { Conditioning, GeometryKind, ModelInfo, PairResult, Point, Slot } from '../core/types';
 import type { SearchMode } from '../core/views';
 import type { BackendName } from '../worker/protocol';
@@ -12,6 +13,8 @@ import type { BackendName } from '../worker/protocol';
 export type Layout = 'auto' | 'side' | 'stacked';
 export type HeatmapMode = 'off' | 'distinctiveness';
 export type RansacMode = 'off' | GeometryKind;
+/** What the figure shows: the matches, or the co-attention at a clicked point. */
+export type FigureView = 'matches' | 'attention';
 
 export interface ImageEntry {
   /** Worker-side key of the decoded raster. */
@@ -44,6 +47,8 @@ export interface ModelState {
   threads: number;
   loadMs: number;
   fetchMs?: number;
+  /** The co-attention levels the loaded model can show (empty: no attention graph loaded). */
+  attentionLevels?: string[];
 }
 
 export interface RunState {
@@ -78,6 +83,19 @@ export interface Inspect {
   pinned: boolean;
 }
 
+/** The point whose co-attention the attention view shows: original pixels of `from`. */
+export interface AttentionQuery {
+  from: Slot;
+  xy: Point;
+}
+
+/** The co-attention at a query, for one run: each level's weights over the other image. */
+export interface AttentionResult extends AttentionQuery {
+  runId: number;
+  levels: AttentionLevel[];
+  ms: number;
+}
+
 /** What one finished run produced, kept so pair and self conditioning can be compared. */
 export interface RunSummary {
   imageA: string;
@@ -105,6 +123,12 @@ export interface CoamState {
   result: PairResult | null;
   geometry: GeometryResult | null;
   inspect: Inspect | null;
+  /** The figure's view; 'attention' shows `attention` for `attentionQuery`. */
+  view: FigureView;
+  attentionQuery: AttentionQuery | null;
+  attention: AttentionResult | null;
+  /** The co-attention level drawn ('s16', 's32'); null: the model's first. */
+  attentionLevel: string | null;
 
   k: number;
   layout: Layout;
@@ -132,12 +156,16 @@ export const DEFAULT_K = 300;
 
 export const initialState = (): CoamState => ({
   images: { A: null, B: null },
-  model: { status: 'idle', label: '', info: null, backend: null, threads: 0, loadMs: 0 },
+  model: { status: 'idle', label: '', info: null, backend: null, threads: 0, loadMs: 0, attentionLevels: [] },
   progress: null,
   run: { status: 'idle', runId: 0 },
   result: null,
   geometry: null,
   inspect: null,
+  view: 'matches',
+  attentionQuery: null,
+  attention: null,
+  attentionLevel: null,
   k: DEFAULT_K,
   layout: 'auto',
   heatmap: 'off',

@@ -102,4 +102,33 @@ describe('URL parameters', () => {
     expect(new URL(off).searchParams.has('baseline')).toBe(false);
     expect(parseUrlSettings('?a=graf1', BASE).baseline).toBe(false);
   });
+
+  it('opens the attention view at a point and level, and says what a bad value should be', () => {
+    const s = parseUrlSettings('?sample=graf&view=attention&point=320,240.5&level=s32&from=b&embed=1', BASE);
+    expect(s.view).toBe('attention');
+    expect(s.point).toEqual([320, 240.5]);
+    expect(s.from).toBe('B');
+    expect(s.level).toBe('s32');
+    expect(s.embed).toBe(true);
+    expect(s.warnings).toEqual([]);
+    const w = (q: string) => parseUrlSettings(q, BASE).warnings.join(' | ');
+    expect(w('?view=attention&point=320')).toMatch(/"point" must be two numbers x,y from 0.*"320" ignored/);
+    expect(w('?view=attention&point=a,b')).toMatch(/"point" must be two numbers/);
+    expect(w('?view=attention&point=-1,5')).toMatch(/"point" must be two numbers/);
+    expect(w('?view=attention&point=1,2,3')).toMatch(/"point" must be two numbers/);
+    expect(w('?view=attention&level=16')).toMatch(/"level" must be a co-attention level, s16 or s32; "16" ignored/);
+    expect(w('?view=heat')).toMatch(/"view" must be matches or attention/);
+    expect(w('?view=attention&from=c')).toMatch(/"from" must be a or b/);
+    expect(w('?point=3,4')).toMatch(/add view=attention/);
+    expect(parseUrlSettings('?view=attention&point=1,2,3', BASE).point).toBeUndefined();
+  });
+
+  it('carries the attention view in a share URL, round trip', () => {
+    const url = buildShareUrl(BASE, { k: 10, layout: 'auto', heatmap: 'off', ransac: 'off', view: 'attention', attention: { from: 'B', xy: [12.4, 99.6] }, level: 's16', embed: true });
+    const back = parseUrlSettings(new URL(url).search, BASE);
+    expect([back.view, back.point, back.from, back.level, back.embed]).toEqual(['attention', [12, 100], 'B', 's16', true]);
+    expect(back.warnings).toEqual([]);
+    const plain = buildShareUrl(BASE, { k: 10, layout: 'auto', heatmap: 'off', ransac: 'off', view: 'matches', attention: { from: 'A', xy: [1, 2] } });
+    expect(new URL(plain).searchParams.has('point')).toBe(false);
+  });
 });

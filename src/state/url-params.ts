@@ -1,13 +1,14 @@
 /**
- * URL parameters for embedding (`a`, `b`, `k`, `layout`, `heatmap`, `ransac`, `embed`, `model`, ...).
+ * URL parameters for embedding (`a`, `b`, `k`, `layout`, `heatmap`, `ransac`, `embed`, `model`,
+ * `view=attention` with `point`, `from` and `level`, ...).
  * Every value is validated against a closed set or parsed as a number; image and model sources must
  * be sample names or http(s)/relative URLs. Nothing from the URL is ever rendered as markup.
  */
 import { SAMPLE_IMAGES, SAMPLE_PAIRS, sampleUrl } from './samples';
-import type { Layout, HeatmapMode, RansacMode } from './store';
+import type { AttentionQuery, FigureView, Layout, HeatmapMode, RansacMode } from './store';
 import type { BackendName } from '../worker/protocol';
 import { SEARCH_MODES, type SearchMode } from '../core/views';
-import { DEFAULT_MATCH_OPTIONS, type Conditioning } from '../core/types';
+import { DEFAULT_MATCH_OPTIONS, type Conditioning, type Point } from '../core/types';
 
 export interface ImageRef {
   /** What the user sees as the image's name. */
@@ -37,6 +38,13 @@ export interface UrlSettings {
   longSide?: number;
   /** WASM threads (0 or absent: automatic). */
   threads?: number;
+  /** `view=attention`: the co-attention view. */
+  view?: FigureView;
+  /** `point=x,y` (original pixels) of image `from=a|b` (default a): the attention view's point. */
+  point?: Point;
+  from?: 'A' | 'B';
+  /** `level=s16`: the co-attention level drawn (checked against the model once it is loaded). */
+  level?: string;
   /** Problems with the parameters, shown to the user as plain text. */
   warnings: string[];
 }
@@ -147,6 +155,24 @@ export function parseUrlSettings(search: string, base?: string): UrlSettings {
   out.backend = choice(p, 'backend', ['webgpu', 'wasm'] as const, warnings);
   out.longSide = wholeNumber(p, 'longSide', 32, 2048, warnings, ' of pixels');
   out.threads = wholeNumber(p, 'threads', 0, 16, warnings, '', ' (0: automatic)');
+  out.view = choice(p, 'view', ['matches', 'attention'] as const, warnings);
+  const point = p.get('point');
+  if (point !== null) {
+    const parts = point.split(',');
+    const xy = parts.map((v) => (v.trim() === '' ? NaN : Number(v)));
+    if (xy.length === 2 && xy.every((v) => Number.isFinite(v) && v >= 0 && v <= 100_000)) out.point = [xy[0], xy[1]];
+    else warnings.push(refused('point', "two numbers x,y from 0, in the image's pixels (point=320,240)", point));
+  }
+  const from = choice(p, 'from', ['a', 'b'] as const, warnings, { A: 'a', B: 'b' });
+  if (from) out.from = from === 'a' ? 'A' : 'B';
+  const level = p.get('level');
+  if (level !== null) {
+    if (/^s[1-9]\d{0,3}$/.test(level)) out.level = level;
+    else warnings.push(refused('level', 'a co-attention level, s16 or s32', level));
+  }
+  if ((out.point || out.from || out.level) && out.view !== 'attention') {
+    warnings.push('Parameters "point", "from" and "level" are for the attention view; add view=attention to show it.');
+  }
   const model = p.get('model');
   if (model !== null) {
     const ref = resolveSource(model, base);
@@ -172,6 +198,10 @@ export function buildShareUrl(
     ratio?: number;
     longSide?: number | null;
     baseline?: boolean;
+    view?: FigureView;
+    /** The attention view's point. */
+    attention?: AttentionQuery;
+    level?: string;
   },
 ): string {
   const url = new URL(pageUrl);
@@ -188,6 +218,14 @@ export function buildShareUrl(
   if (s.ratio !== undefined && s.ratio !== DEFAULT_MATCH_OPTIONS.maxRatio) url.searchParams.set('ratio', String(s.ratio));
   if (s.longSide) url.searchParams.set('longSide', String(s.longSide));
   if (s.baseline) url.searchParams.set('baseline', '1');
+  if (s.view === 'attention') {
+    url.searchParams.set('view', 'attention');
+    if (s.attention) {
+      url.searchParams.set('point', s.attention.xy.map((v) => String(Math.round(v))).join(','));
+      if (s.attention.from === 'B') url.searchParams.set('from', 'b');
+    }
+    if (s.level) url.searchParams.set('level', s.level);
+  }
   if (s.embed) url.searchParams.set('embed', '1');
   return url.href;
 }

@@ -8,6 +8,7 @@ import { exportComparisonPng, exportComparisonSvg, exportCsv, exportJson, export
 import { buildShareUrl, iframeSnippet } from '../state/url-params';
 import { useBaseline } from '../state/baseline';
 import { BaselineToggle } from './Baseline';
+import { AttentionControls } from './Attention';
 import type { HeatmapMode, Layout, RansacMode } from '../state/store';
 import type { MatchOverlay } from '../render/overlay';
 import type { SearchMode } from '../core/views';
@@ -90,6 +91,7 @@ export function Controls({ overlay }: { overlay: MatchOverlay | null }) {
       ratio: s.maxRatio,
       longSide: s.longSide,
       baseline: useBaseline.getState().enabled,
+      ...(s.view === 'attention' ? { view: s.view, attention: s.attentionQuery ?? undefined, level: s.attentionLevel ?? undefined } : {}),
       embed: true,
     });
     const snippet = iframeSnippet(url);
@@ -106,6 +108,7 @@ export function Controls({ overlay }: { overlay: MatchOverlay | null }) {
       <TopK />
       <Select<Layout> label="Layout" value={layout} onChange={setLayout} options={[['auto', 'auto'], ['side', 'side by side'], ['stacked', 'stacked']]} />
       <Select<HeatmapMode> label="Heatmap" value={heatmap} onChange={setHeatmap} options={[['off', 'off'], ['distinctiveness', 'distinctiveness']]} />
+      <AttentionControls />
       <Select<RansacMode> label="RANSAC" value={ransac} onChange={setRansac} options={[['off', 'off'], ['homography', 'homography'], ['fundamental', 'fundamental']]} />
       {ransac === 'homography' && (
         <label className="select">

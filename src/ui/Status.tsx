@@ -1,4 +1,5 @@
 /** The strip under the figure: status (role=status), progress, backend badge, timings, legend. */
+import { AttentionLegend } from './Attention';
 import { useShallow } from 'zustand/react/shallow';
 import { useCoam } from '../state/store';
 import { describeKeptView } from '../core/views';
@@ -126,6 +127,8 @@ export function Legend() {
   const range = useCoam(useShallow((s) => scoreRange(s.result)));
   const geometry = useCoam((s) => currentGeometry(s));
   const k = useCoam((s) => shownCount(s));
+  const attention = useCoam((s) => s.view === 'attention');
+  if (attention) return <AttentionLegend />;
   if (!range) return null;
   if (geometry) {
     const ratio = k ? ((100 * geometry.inlierCount) / k).toFixed(0) : '0';

@@ -3,12 +3,12 @@ import { useEffect, useRef, useState } from 'react';
 import { MatchOverlay } from '../render/overlay';
 import { heatmapRgba, matchColors } from '../render/colormap';
 import { useCoam, type CoamState } from '../state/store';
-import { currentGeometry, effectiveLayout, inspection, matchArrays, shownCount, type Inspection } from '../state/derived';
+import { currentGeometry, effectiveLayout, inspection, matchArrays, shownAttention, shownCount, type Inspection, type ShownAttention } from '../state/derived';
 import type { Slot } from '../core/types';
 import { usePanZoomPick } from './usePanZoomPick';
 
 /** Pushes the parts of the state that changed to the overlay. */
-function sync(o: MatchOverlay, s: CoamState, prev: CoamState | null, mem: { insp: Inspection | null }): void {
+function sync(o: MatchOverlay, s: CoamState, prev: CoamState | null, mem: { insp: Inspection | null; att: ShownAttention | null }): void {
   const layout = effectiveLayout(s);
   if (!prev || s.images !== prev.images || layout !== effectiveLayout(prev)) {
     const img = (slot: Slot) => {
@@ -36,10 +36,30 @@ function sync(o: MatchOverlay, s: CoamState, prev: CoamState | null, mem: { insp
   if (!prev || geometry !== prevGeometry || s.blend !== prev.blend || s.images !== prev.images) {
     o.setWarp(geometry?.kind === 'homography' ? geometry.matrix : null, s.blend);
   }
+  if (!prev || s.view !== prev.view) o.setLinesVisible(s.view !== 'attention', s.view !== 'attention');
+  if (s.view === 'attention') {
+    // The co-attention at the queried point: the heatmap over the other image, the point, rings at the peaks.
+    const att = shownAttention(s);
+    const changed = att !== mem.att || !prev || prev.view !== 'attention' || s.result !== prev.result;
+    mem.att = att;
+    mem.insp = null;
+    if (!changed) return;
+    for (const slot of ['A', 'B'] as const) {
+      o.setHeatmap(slot, att && att.to === slot ? { rgba: heatmapRgba(att.level.weights, 'minmax', 0.8), width: att.level.gridWidth, height: att.level.gridHeight } : null);
+    }
+    const q = s.attentionQuery;
+    o.setMarkers(q && s.result ? [{ slot: q.from, xy: q.xy }] : [], false);
+    o.setRings(att ? att.peaks.map((p) => ({ slot: att.to, xy: p.xy, radius: att.ringRadius })) : []);
+    return;
+  }
+  if (mem.att || (prev && prev.view === 'attention')) {
+    mem.att = null;
+    o.setRings([]);
+  }
   const insp = inspection(s);
   const prevInsp = mem.insp;
   mem.insp = insp;
-  if (!prev || s.heatmap !== prev.heatmap || s.result !== prev.result || insp !== prevInsp) {
+  if (!prev || prev.view !== s.view || s.heatmap !== prev.heatmap || s.result !== prev.result || insp !== prevInsp) {
     for (const slot of ['A', 'B'] as const) {
       const dense = s.result ? (slot === 'A' ? s.result.denseA : s.result.denseB) : null;
       if (insp && insp.slot !== slot && dense) {
@@ -77,7 +97,7 @@ export function Viewer({ label, onOverlay }: { label: string; onOverlay?: (overl
     const canvas = canvasRef.current!;
     const o = new MatchOverlay(canvas);
     o.resize();
-    const mem = { insp: null as Inspection | null };
+    const mem = { insp: null as Inspection | null, att: null as ShownAttention | null };
     sync(o, useCoam.getState(), null, mem);
     const unsubscribe = useCoam.subscribe((s, prev) => sync(o, s, prev, mem));
     const ro = new ResizeObserver(() => o.resize());
@@ -101,7 +121,7 @@ export function Viewer({ label, onOverlay }: { label: string; onOverlay?: (overl
 
   return (
     <div className="viewer">
-      <canvas ref={canvasRef} className="viewer-canvas" aria-label={label} role="img" data-testid="overlay" />
+      <canvas ref={canvasRef} className="viewer-canvas" aria-label={label} role="img" data-testid="overlay" tabIndex={0} />
       <button type="button" className="fit-button" onClick={() => overlay?.fit()} title="Fit the figure (double-click)">
         Fit
       </button>

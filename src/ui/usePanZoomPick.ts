@@ -1,10 +1,14 @@
 /**
  * Pointer input on the figure: drag pans, the wheel or a two-finger pinch zooms, hover inspects,
- * click pins, double-click fits.
+ * click pins, double-click fits. In the attention view a click (or Enter on the focused figure)
+ * asks for the co-attention at that point, and the arrow keys move the point by one cell.
  */
 import { useEffect } from 'react';
 import type { MatchOverlay } from '../render/overlay';
 import { useCoam } from '../state/store';
+import { queryAttention } from '../state/controller';
+import { attentionLevelName } from '../state/derived';
+import { levelStride } from '../core/attention';
 
 /**
  * Wires the overlay's canvas to the pointer: pans and zooms the overlay's camera, and sets the
@@ -55,8 +59,8 @@ export function usePanZoomPick(overlay: MatchOverlay | null): void {
         return;
       }
       if (touches.size > 0) return;
-      const { inspect, result } = useCoam.getState();
-      if (inspect?.pinned || !result) return;
+      const { inspect, result, view } = useCoam.getState();
+      if (inspect?.pinned || !result || view === 'attention') return;
       const { clientX, clientY } = e;
       cancelAnimationFrame(hoverFrame);
       hoverFrame = requestAnimationFrame(() => {
@@ -74,6 +78,10 @@ export function usePanZoomPick(overlay: MatchOverlay | null): void {
       down = null;
       if (!click || !useCoam.getState().result) return;
       const hit = overlay.pick(e.clientX, e.clientY);
+      if (useCoam.getState().view === 'attention') {
+        if (hit) queryAttention(hit.slot, hit.xy);
+        return;
+      }
       const cur = useCoam.getState().inspect;
       useCoam.setState({ inspect: hit && !cur?.pinned ? { slot: hit.slot, xy: hit.xy, pinned: true } : null });
     };
@@ -91,6 +99,26 @@ export function usePanZoomPick(overlay: MatchOverlay | null): void {
       overlay.zoomAt(e.clientX, e.clientY, Math.exp(-e.deltaY * (e.deltaMode === 1 ? 0.05 : 0.0015)));
     };
     const onDbl = () => overlay.fit();
+    // The keyboard's point in the attention view: Enter asks at it (A's centre at first), the
+    // arrows move it by one cell of the level drawn (and keep their page-wide meaning elsewhere).
+    const onKey = (e: KeyboardEvent) => {
+      const s = useCoam.getState();
+      if (s.view !== 'attention' || !s.result || e.ctrlKey || e.metaKey || e.altKey) return;
+      const q = s.attentionQuery;
+      const steps: Record<string, [number, number]> = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+      if (e.key === 'Enter') {
+        const a = s.images.A;
+        if (q) queryAttention(q.from, q.xy);
+        else if (a) queryAttention('A', [a.width / 2, a.height / 2]);
+      } else if (e.key in steps && q) {
+        const prep = q.from === 'A' ? s.result.preparedA : s.result.preparedB;
+        const cell = (levelStride(attentionLevelName(s) ?? '') ?? 16) / Math.min(prep.scaleX, prep.scaleY);
+        const [dx, dy] = steps[e.key];
+        queryAttention(q.from, [q.xy[0] + dx * cell, q.xy[1] + dy * cell]);
+      } else return;
+      e.preventDefault();
+      e.stopPropagation();
+    };
     canvas.addEventListener('pointerdown', onDown);
     canvas.addEventListener('pointermove', onMove);
     canvas.addEventListener('pointerup', onUp);
@@ -98,7 +126,9 @@ export function usePanZoomPick(overlay: MatchOverlay | null): void {
     canvas.addEventListener('pointerleave', onLeave);
     canvas.addEventListener('wheel', onWheel, { passive: false });
     canvas.addEventListener('dblclick', onDbl);
+    canvas.addEventListener('keydown', onKey);
     return () => {
+      canvas.removeEventListener('keydown', onKey);
       cancelAnimationFrame(hoverFrame);
       canvas.removeEventListener('pointerdown', onDown);
       canvas.removeEventListener('pointermove', onMove);

@@ -5,14 +5,17 @@
  * user's model through its one contract graph), keeps the images the page's decode worker decoded
  * (decoding here only when that worker could not start), runs the pair both ways with the
  * test-time views, matches, fits RANSAC geometry, and probes a backend on request. It answers with
- * the eight kinds of `FromWorker` message: progress, model, decoded, interim, result, geometry,
- * probe, and error with a typed code; a result's dense arrays are transferred, not copied.
+ * the nine kinds of `FromWorker` message: progress, model, decoded, interim, result, geometry,
+ * probe, attention, and error with a typed code; a result's dense arrays are transferred, not copied.
+ * It keeps the latest run's encodings of the kept view, so the attention view's clicks run only
+ * the small co-attention graph, for the clicked cell.
  */
 import { CoamError, isCoamError, type CoamErrorCode } from '../core/errors';
 import type { ModelInfo, PairResult, RasterImage } from '../core/types';
 import { decodeImage, prepareImage } from '../core/image';
 import { CoamModel, inferModelInfo, parseModelInfo, type SplitGraphs } from '../core/model';
-import { matchPair } from '../core/pipeline';
+import { matchPair, type KeptEncodings } from '../core/pipeline';
+import { levelStride, queryCells, unturnedRow, type AttentionLevel } from '../core/attention';
 import { ransacFundamental, ransacHomography } from '../core/geometry';
 import { loadOrt, requestThreads, wasmThreads, webgpuUnavailableReason } from './ort-loader';
 import type { BackendName, FromWorker, ModelSource, ToWorker } from './protocol';
@@ -22,8 +25,19 @@ declare const self: DedicatedWorkerGlobalScope;
 let model: CoamModel | null = null;
 /** The contract graph's bytes; null for the bundled model, which comes as its split alone. */
 let modelBytes: Uint8Array | null = null;
-/** The bundled model's encoder/decoder graphs (each image encoded once per pair); null for others. */
-let splitBytes: { encoder: Uint8Array; decoder: Uint8Array } | null = null;
+/** The bundled model's encoder/decoder graphs (each image encoded once per pair) and its attention graph; null for others. */
+let splitBytes: SplitBytes | null = null;
+type SplitBytes = { encoder: Uint8Array; decoder: Uint8Array; attention?: Uint8Array };
+/** The latest run's encodings of its kept view (the attention view reads them); freed when replaced. */
+let kept: (KeptEncodings & { runId: number }) | null = null;
+
+function keep(next: (KeptEncodings & { runId: number }) | null): void {
+  if (kept) {
+    kept.a.dispose();
+    kept.b.dispose();
+  }
+  kept = next;
+}
 let modelInfo: ModelInfo | null = null;
 let modelLabel = '';
 let loading: Promise<void> | null = null;
@@ -151,12 +165,17 @@ async function createOn(
   backend: BackendName,
   bytes: Uint8Array | null,
   info: ModelInfo,
-  split: { encoder: Uint8Array; decoder: Uint8Array } | null = null,
+  split: SplitBytes | null = null,
 ): Promise<CoamModel> {
   const ort = await loadOrt(backend);
   // ORT may take ownership of the buffers; hand it copies so a fallback can retry with the originals.
   const graphs: SplitGraphs | undefined = split ? { encoder: split.encoder.slice(), decoder: split.decoder.slice() } : undefined;
-  return CoamModel.create(ort, bytes ? bytes.slice() : null, info, { executionProviders: [backend], ...(graphs ? { split: graphs } : {}) });
+  const attention = split?.attention?.slice();
+  return CoamModel.create(ort, bytes ? bytes.slice() : null, info, {
+    executionProviders: [backend],
+    ...(graphs ? { split: graphs } : {}),
+    ...(attention ? { attention } : {}),
+  });
 }
 
 async function loadModel(source: ModelSource, fallbackInfo: ModelInfo, prefer: BackendName | 'auto'): Promise<void> {
@@ -164,14 +183,15 @@ async function loadModel(source: ModelSource, fallbackInfo: ModelInfo, prefer: B
   post({ type: 'progress', stage: 'download', fraction: 0 });
   let bytes: Uint8Array | null = null;
   let rawInfo: unknown;
-  let split: { encoder: Uint8Array; decoder: Uint8Array } | null = null;
+  let split: SplitBytes | null = null;
   const onFraction = (f: number) => post({ type: 'progress', stage: 'download', fraction: f });
   if (source.kind === 'url') {
     [bytes] = await fetchAll([source.url], onFraction, source.cache === true);
     rawInfo = source.infoUrl ? await fetchInfo(source.infoUrl) : undefined;
   } else if (source.kind === 'split') {
-    const [encoder, decoder] = await fetchAll([source.encoderUrl, source.decoderUrl], onFraction, source.cache === true);
-    split = { encoder, decoder };
+    const urls = [source.encoderUrl, source.decoderUrl, ...(source.attentionUrl ? [source.attentionUrl] : [])];
+    const [encoder, decoder, attention] = await fetchAll(urls, onFraction, source.cache === true);
+    split = { encoder, decoder, ...(attention ? { attention } : {}) };
     rawInfo = fallbackInfo;
   } else {
     bytes = new Uint8Array(source.bytes);
@@ -206,6 +226,7 @@ async function loadModel(source: ModelSource, fallbackInfo: ModelInfo, prefer: B
   if (!next) next = await createOn('wasm', bytes, info, split);
   post({ type: 'progress', stage: 'compile', fraction: 1 });
 
+  keep(null);
   void model?.release();
   model = next;
   modelBytes = bytes;
@@ -221,6 +242,7 @@ async function loadModel(source: ModelSource, fallbackInfo: ModelInfo, prefer: B
     loadMs: performance.now() - t0,
     fetchMs: tFetched - t0,
     label: source.label,
+    attentionLevels: [...next.attentionLevels],
   });
 }
 
@@ -270,6 +292,26 @@ async function probe(requestId: number, backend: BackendName, size: number): Pro
   } finally {
     await m.release();
   }
+}
+
+/** The co-attention at one point, from the kept view's encodings: each level's row for that cell. */
+async function attentionAt(msg: ToWorker & { type: 'attention' }): Promise<FromWorker & { type: 'attention' }> {
+  const t0 = performance.now();
+  if (!model?.hasAttention) throw new CoamError('bad-argument', "This model has no attention graph (its sidecar names no 'attention').");
+  const encodings = kept;
+  if (!encodings || encodings.runId !== msg.runId) throw new CoamError('bad-argument', 'The attention view needs the finished run of this pair; run it again.');
+  const levels = model.attentionLevels.map((level) => ({ level, stride: levelStride(level) ?? NaN }));
+  const queries = queryCells(msg.from, msg.xy, encodings, levels);
+  const [image, condition] = msg.from === 'A' ? [encodings.a, encodings.b] : [encodings.b, encodings.a];
+  const rows = await model.attention(image, condition, queries.map((q) => q.cellFed));
+  const to = msg.from === 'A' ? 'B' : 'A';
+  const out: AttentionLevel[] = rows.map((row, i) => ({
+    level: row.level,
+    stride: queries[i].stride,
+    cell: queries[i].cell,
+    ...unturnedRow(row.weights, to, encodings, queries[i].stride),
+  }));
+  return { type: 'attention', requestId: msg.requestId, runId: msg.runId, from: msg.from, xy: msg.xy, levels: out, ms: performance.now() - t0 };
 }
 
 async function handle(msg: ToWorker): Promise<void> {
@@ -327,7 +369,9 @@ async function handle(msg: ToWorker): Promise<void> {
           },
           onProgress: (stage: string, fraction: number) => post({ type: 'progress', stage, fraction, runId }),
           signal,
+          keepEncoded: (encodings: KeptEncodings) => keep({ ...encodings, runId }),
         };
+        keep(null);
         let result;
         try {
           result = await matchPair(model, a, b, options);
@@ -336,6 +380,7 @@ async function handle(msg: ToWorker): Promise<void> {
           // A lost device or a failing kernel: switch to WASM for good, say so, and finish this run.
           const t0 = performance.now();
           const next = await createOn('wasm', modelBytes, modelInfo, splitBytes);
+          keep(null);
           void model.release();
           model = next;
           post({
@@ -347,6 +392,7 @@ async function handle(msg: ToWorker): Promise<void> {
             loadMs: performance.now() - t0,
             label: modelLabel,
             keepRun: true,
+            attentionLevels: [...next.attentionLevels],
           });
           result = await matchPair(model, a, b, options);
         }
@@ -373,6 +419,15 @@ async function handle(msg: ToWorker): Promise<void> {
         });
       } catch (e) {
         post({ type: 'error', scope: 'geometry', requestId: msg.requestId, ...errorOf(e) });
+      }
+      return;
+    }
+    case 'attention': {
+      try {
+        const reply = await attentionAt(msg);
+        post(reply, reply.levels.map((l) => l.weights.buffer as ArrayBuffer));
+      } catch (e) {
+        post({ type: 'error', scope: 'attention', requestId: msg.requestId, runId: msg.runId, ...errorOf(e) });
       }
       return;
     }

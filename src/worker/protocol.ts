@@ -3,7 +3,8 @@
  * these types without pulling in onnxruntime.
  */
 import type { CoamErrorCode } from '../core/errors';
-import type { Conditioning, GeometryKind, ModelInfo, PairResult, Point } from '../core/types';
+import type { AttentionLevel } from '../core/attention';
+import type { Conditioning, GeometryKind, ModelInfo, PairResult, Point, Slot } from '../core/types';
 import type { SearchMode } from '../core/views';
 
 export type BackendName = 'webgpu' | 'wasm';
@@ -20,7 +21,15 @@ export type ModelSource =
    * `fallbackInfo` (the bundled model): each image is encoded once per pair, and the contract
    * graph, which holds the same weights again, is not downloaded.
    */
-  | { kind: 'split'; encoderUrl: string; decoderUrl: string; label: string; cache?: boolean }
+  | {
+      kind: 'split';
+      encoderUrl: string;
+      decoderUrl: string;
+      /** The co-attention weights graph (the sidecar's `attention`), for the attention view. */
+      attentionUrl?: string;
+      label: string;
+      cache?: boolean;
+    }
   | { kind: 'bytes'; bytes: ArrayBuffer; info?: unknown; label: string };
 
 export type ToWorker =
@@ -42,6 +51,11 @@ export type ToWorker =
       maxRatio: number;
     }
   | { type: 'geometry'; requestId: number; kind: GeometryKind; src: Point[]; dst: Point[] }
+  /**
+   * The co-attention at a point of one image over the other, for run `runId` (its kept view's
+   * encodings, which the worker holds): each level's row, on the other image's own grid.
+   */
+  | { type: 'attention'; requestId: number; runId: number; from: Slot; xy: Point }
   /** Test hook: run one synthetic pair on a given backend, return the raw dense outputs. */
   | { type: 'probe'; requestId: number; backend: BackendName; size: number };
 
@@ -62,6 +76,8 @@ export type FromWorker =
       label: string;
       /** A mid-run backend switch: update the badge, but the run in flight carries on. */
       keepRun?: boolean;
+      /** The co-attention levels the attention view can show; empty without an attention graph. */
+      attentionLevels: string[];
     }
   | { type: 'decoded'; imageId: string; width: number; height: number; decodeMs: number }
   | { type: 'result'; runId: number; result: PairResult }
@@ -94,11 +110,22 @@ export type FromWorker =
       distinctiveness?: Float32Array;
     }
   | {
+      type: 'attention';
+      requestId: number;
+      runId: number;
+      from: Slot;
+      /** The queried point, original pixels of `from`. */
+      xy: Point;
+      /** One per co-attention level (the sidecar's order); the weights are transferred. */
+      levels: AttentionLevel[];
+      ms: number;
+    }
+  | {
       type: 'error';
       code: CoamErrorCode | 'internal';
       message: string;
       /** What failed: a model load, the decode of an image, a run, a geometry request. */
-      scope: 'model' | 'image' | 'run' | 'geometry' | 'probe';
+      scope: 'model' | 'image' | 'run' | 'geometry' | 'probe' | 'attention';
       imageId?: string;
       runId?: number;
       requestId?: number;
