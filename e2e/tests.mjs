@@ -39,9 +39,9 @@ export const tests = [
       // The bundled model runs split: each image encoded once, then the conditioned decoder per pass.
       const timings = await page.getByTestId('timings').textContent();
       assert(/encode \d/.test(timings) && /pass A\|B \d/.test(timings), `timings strip "${timings}"`);
-      // ... and only the split is downloaded: coam.onnx holds the same weights again.
+      // ... and only the split (and the small co-attention graph) is downloaded: coam.onnx holds the same weights again.
       // (None at all when an earlier test left them in Cache Storage.)
-      assert(onnx.length <= 2 && onnx.every((f) => /^coam-(encoder|decoder)\b/.test(f)), `model files fetched: ${onnx.join(', ')}`);
+      assert(onnx.length <= 3 && onnx.every((f) => /^coam-(encoder|decoder|attention)\b/.test(f)), `model files fetched: ${onnx.join(', ')}`);
       console.log(`    ${n} matches; badge "${badge}"; reason "${reason}"; ${timings}`);
     },
   },
@@ -349,6 +349,82 @@ export const tests = [
     },
   },
   {
+    name: 'attention view: a click on A draws its co-attention over B (s16, s32), rings its peaks; B reverses it; URL form; PNG and SVG',
+    async run({ page, url }) {
+      await page.setViewportSize({ width: 1280, height: 720 });
+      await page.goto(`${url}?sample=graf&search=off&${FAST}`);
+      await waitForMatches(page);
+      const toggle = page.getByTestId('attention-toggle');
+      assert(await toggle.isEnabled(), `the bundled model has the attention graph: ${await toggle.getAttribute('title')}`);
+      await toggle.click();
+      await page.getByTestId('attention-legend').filter({ hasText: /click a point of A/ }).waitFor({ timeout: 5000 });
+      const canvas = page.locator('canvas');
+      const box = await canvas.boundingBox();
+      const frames = () => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      // B's half of the figure as pixels: side by side, B on the right.
+      const half = async () => {
+        await frames();
+        const png = decodePng(await canvas.screenshot({ clip: { x: box.x + box.width / 2, y: box.y, width: box.width / 2, height: box.height } }));
+        return png;
+      };
+      const plainB = await half();
+      const attention = async (want) => {
+        await page.waitForFunction((w) => {
+          const a = window.__coamDebug.state.attention;
+          return a && a.from === w.from && a.level === w.level;
+        }, want, { timeout: 30_000 });
+        return (await debugState(page)).attention;
+      };
+      // A click in the middle of A (the left image).
+      await canvas.click({ position: { x: box.width * 0.27, y: box.height * 0.5 } });
+      const s16 = await attention({ from: 'A', level: 's16' });
+      assert(s16.to === 'B' && Math.abs(s16.sum - 1) < 1e-3, `s16 weights over B sum to 1: ${JSON.stringify(s16)}`);
+      assert(s16.peaks.length === 3 && s16.max > 1 / (s16.grid[0] * s16.grid[1]), `three peaks above the uniform weight: ${JSON.stringify(s16)}`);
+      const heatB = await half();
+      let changed = 0;
+      for (let i = 0; i < heatB.data.length; i += heatB.channels) {
+        const d = Math.abs(heatB.data[i] - plainB.data[i]) + Math.abs(heatB.data[i + 1] - plainB.data[i + 1]) + Math.abs(heatB.data[i + 2] - plainB.data[i + 2]);
+        if (d > 30) changed++;
+      }
+      const share = changed / (heatB.width * heatB.height);
+      assert(share > 0.2, `the heatmap covers B: ${(100 * share).toFixed(0)}% of B's half changed`);
+      const legend = await page.getByTestId('attention-legend').textContent();
+      assert(/Attention of A \(\d+, \d+\) over B · level s16 \(1\/16\)/.test(legend), `legend "${legend}"`);
+      // The other level: a coarser grid over the same B.
+      await page.getByTestId('attention-level-s32').click();
+      const s32 = await attention({ from: 'A', level: 's32' });
+      assert(s32.grid[0] * 2 === s16.grid[0] && s32.grid[1] * 2 === s16.grid[1], `s32 grid ${s32.grid} is half of s16's ${s16.grid}`);
+      mkdirSync(join(ROOT, 'e2e', '.artifacts'), { recursive: true });
+      const shot = join(ROOT, 'e2e', '.artifacts', 'attention.png');
+      await frames();
+      await page.screenshot({ path: shot, style: '[data-testid="timings"] { visibility: hidden; }' });
+      // The reverse: a click on B gives the B|A pass's attention over A.
+      await canvas.click({ position: { x: box.width * 0.75, y: box.height * 0.5 } });
+      const back = await attention({ from: 'B', level: 's32' });
+      assert(back.to === 'A' && Math.abs(back.sum - 1) < 1e-3, `B's attention over A: ${JSON.stringify(back)}`);
+      // The keyboard: the focused figure moves the point by one cell.
+      await canvas.focus();
+      await page.keyboard.press('ArrowRight');
+      await page.waitForFunction((x) => window.__coamDebug.state.attention?.xy[0] > x, back.xy[0], { timeout: 30_000 });
+      const read = async (name) => {
+        const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name, exact: true }).click()]);
+        return { file: dl.suggestedFilename(), bytes: readFileSync(await dl.path()) };
+      };
+      const png = await read('PNG');
+      assert(png.file.endsWith('_attention.png') && png.bytes.subarray(1, 4).toString() === 'PNG', `PNG ${png.file}`);
+      const svg = (await read('SVG')).bytes.toString('utf8');
+      assert(/level s32 \(1\/32\)/.test(svg) && (svg.match(/<circle/g) ?? []).length === 7, 'SVG: the caption names the level, three rings (two strokes each) and the point');
+      // The URL form, chrome-less, as a slide would open it.
+      await page.goto(`${url}?sample=graf&search=off&${FAST}&view=attention&point=400,320&level=s32&embed=1`);
+      const fromUrl = await attention({ from: 'A', level: 's32' });
+      assert(fromUrl.xy[0] === 400 && fromUrl.xy[1] === 320 && fromUrl.to === 'B', `URL point: ${JSON.stringify(fromUrl)}`);
+      await page.goto(`${url}?sample=graf&search=off&${FAST}&view=attention&point=400&level=x9`);
+      const note = await page.getByText(/Parameter "point" must be two numbers/).textContent({ timeout: 10_000 });
+      assert(/Parameter "level" must be a co-attention level/.test(note), `bad URL values are named: "${note}"`);
+      console.log(`    s16 max ${s16.max.toFixed(3)} (${s16.ms.toFixed(0)} ms), s32 max ${s32.max.toFixed(3)}; B's half ${(100 * share).toFixed(0)}% heat; ${png.file} ${png.bytes.length} bytes; screenshot ${shot}`);
+    },
+  },
+  {
     name: 'URL parameters out of range say what they accept (k=-5: the range, not "must be a number")',
     async run({ page, url }) {
       await page.goto(`${url}?k=-5&layout=diagonal&threads=99&${FAST}`);
@@ -561,7 +637,7 @@ export const tests = [
           return { active: !!reg.active, keys };
         });
         assert(precached.active, 'a service worker is active');
-        for (const want of [/coam-encoder-.*\.onnx$/, /coam-decoder-.*\.onnx$/, /samples\/box_in_scene\.jpg$/, /index\.html$/, /ort-wasm-simd-threaded-.*\.wasm$/]) {
+        for (const want of [/coam-encoder-.*\.onnx$/, /coam-decoder-.*\.onnx$/, /coam-attention-.*\.onnx$/, /samples\/box_in_scene\.jpg$/, /index\.html$/, /ort-wasm-simd-threaded-.*\.wasm$/]) {
           assert(precached.keys.some((k) => want.test(k)), `precached ${want}: ${precached.keys.join(', ')}`);
         }
         await served.close();

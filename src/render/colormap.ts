@@ -85,3 +85,19 @@ export function heatmapRgba(values: Float32Array, normalise: 'unit' | 'minmax', 
   }
   return out;
 }
+
+/**
+ * Attention weights → RGBA bytes: each weight over the row's largest, square-rooted so a spread of
+ * attention still shows; a dim veil where nothing looked, so the strong places stand out on a slide.
+ */
+export function attentionRgba(weights: Float32Array, alpha = 0.9): Uint8Array {
+  let hi = 0;
+  for (let i = 0; i < weights.length; i++) hi = Math.max(hi, weights[i]);
+  const out = new Uint8Array(weights.length * 4);
+  for (let i = 0; i < weights.length; i++) {
+    const t = hi > 0 ? Math.sqrt(Math.max(0, weights[i]) / hi) : 0;
+    rampInto(t, out, i * 4, 255);
+    out[i * 4 + 3] = Math.round(255 * alpha * (0.3 + 0.7 * t));
+  }
+  return out;
+}

@@ -38,7 +38,7 @@ export function legendPieces(spec: LegendSpec): Piece[] {
       { text: `CoAM co-attention, level ${spec.level} (1/${spec.stride}): ${spec.from} (${x}, ${y}) over ${spec.to} · weight 0` },
       { ramp: true },
       { text: spec.max.toPrecision(2) },
-      { text: `· rings: the ${spec.peaks} strongest positions`, muted: true },
+      { text: `(square-root scale) · rings: the ${spec.peaks} strongest positions`, muted: true },
     ];
   }
   const count = `${spec.shown} of ${spec.total} matches`;

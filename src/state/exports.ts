@@ -4,7 +4,7 @@ import type { MatchOverlay } from '../render/overlay';
 import { figureSvg } from '../render/svg';
 import { compareFigureSvg } from '../render/compare-figure';
 import { useBaseline } from './baseline';
-import { heatmapRgba, matchColors } from '../render/colormap';
+import { attentionRgba, matchColors } from '../render/colormap';
 import { drawLegend, legendHeight, type LegendSpec } from '../render/legend';
 import { currentGeometry, matchArrays, scoreRange, shownAttention, shownCount, ATTENTION_PEAKS } from './derived';
 import { notify, useCoam } from './store';
@@ -133,7 +133,7 @@ export function exportSvg(overlay: MatchOverlay | null): void {
   const svg = figureSvg({
     ...(s.view === 'attention'
       ? {
-          heatmap: att ? { slot: att.to, href: gridDataUrl(heatmapRgba(att.level.weights, 'minmax', 0.8), att.level.gridWidth, att.level.gridHeight) } : null,
+          heatmap: att ? { slot: att.to, href: gridDataUrl(attentionRgba(att.level.weights), att.level.gridWidth, att.level.gridHeight) } : null,
           marks: s.attentionQuery ? [{ slot: s.attentionQuery.from, xy: s.attentionQuery.xy }] : [],
           rings: att ? att.peaks.map((p) => ({ slot: att.to, xy: p.xy, radius: att.ringRadius })) : [],
         }

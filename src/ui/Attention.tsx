@@ -59,7 +59,7 @@ export function AttentionLegend() {
           <span>0</span>
           <span className="ramp" style={{ background: rampCss() }} aria-hidden="true" />
           <span>{view.max.toPrecision(2)}</span>
-          <span className="muted">rings: the 3 strongest positions</span>
+          <span className="muted">(square-root scale) · rings: the 3 strongest positions</span>
           {view.ms >= 0 && <span className="muted">{Math.round(view.ms)} ms</span>}
         </>
       )}

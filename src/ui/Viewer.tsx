@@ -1,7 +1,7 @@
 /** Hosts the three.js overlay: pushes store changes to it; pointer input is `usePanZoomPick`. */
 import { useEffect, useRef, useState } from 'react';
 import { MatchOverlay } from '../render/overlay';
-import { heatmapRgba, matchColors } from '../render/colormap';
+import { attentionRgba, heatmapRgba, matchColors } from '../render/colormap';
 import { useCoam, type CoamState } from '../state/store';
 import { currentGeometry, effectiveLayout, inspection, matchArrays, shownAttention, shownCount, type Inspection, type ShownAttention } from '../state/derived';
 import type { Slot } from '../core/types';
@@ -45,11 +45,14 @@ function sync(o: MatchOverlay, s: CoamState, prev: CoamState | null, mem: { insp
     mem.insp = null;
     if (!changed) return;
     for (const slot of ['A', 'B'] as const) {
-      o.setHeatmap(slot, att && att.to === slot ? { rgba: heatmapRgba(att.level.weights, 'minmax', 0.8), width: att.level.gridWidth, height: att.level.gridHeight } : null);
+      o.setHeatmap(slot, att && att.to === slot ? { rgba: attentionRgba(att.level.weights), width: att.level.gridWidth, height: att.level.gridHeight } : null);
     }
     const q = s.attentionQuery;
     o.setMarkers(q && s.result ? [{ slot: q.from, xy: q.xy }] : [], false);
-    o.setRings(att ? att.peaks.map((p) => ({ slot: att.to, xy: p.xy, radius: att.ringRadius })) : []);
+    // The point itself is ringed too, smaller, so it reads on a busy photo.
+    const rings = att ? att.peaks.map((p) => ({ slot: att.to, xy: p.xy, radius: att.ringRadius })) : [];
+    if (att && q) rings.push({ slot: q.from, xy: q.xy, radius: att.ringRadius / 2 });
+    o.setRings(rings);
     return;
   }
   if (mem.att || (prev && prev.view === 'attention')) {
