@@ -72,6 +72,8 @@ const geometryOf = ({ tensor: _t, ...g }: PreparedImage): FedGeometry => g;
 /** Distances in cells per set and level ('random' = a random cell of B, the chance level). */
 const cells = new Map<string, number[]>();
 const pixels = new Map<string, number[]>();
+/** Each row's largest weight: how concentrated the attention is. */
+const rowMax = new Map<string, number[]>();
 const push = (map: Map<string, number[]>, key: string, v: number) => map.set(key, [...(map.get(key) ?? []), v]);
 let seed = 1;
 const random = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 4294967296);
@@ -101,6 +103,7 @@ for (const pair of pairs) {
     for (const { p, truth } of points) {
       const row = attentionRow(w.weights, cellOfPoint(p, geomA, stride), w.columns);
       const [peak] = topPeaks(row, gridB.gridWidth, gridB.gridHeight, 1);
+      push(rowMax, `${pair.set} ${level}`, peak.weight);
       const xy = cellToOriginal(peak.cell, geomB, stride);
       const d = Math.hypot(xy[0] - truth[0], xy[1] - truth[1]);
       push(pixels, `${pair.set} ${level}`, d);
@@ -126,8 +129,8 @@ const f1 = (v: number) => v.toFixed(1);
 const pct = (v: number) => `${(100 * v).toFixed(0)} %`;
 
 console.log(`\nargmax of each level's attention vs the true place in B (long side ${longSide}, upright view; ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
-console.log('| pairs | level | points | median px | quartiles px | median cells | within 1 cell | within 2 cells | random cell: median cells, within 2 |');
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log('| pairs | level | points | median px | quartiles px | median cells | within 1 cell | within 2 cells | random cell: median cells, within 2 | largest weight of a row, median |');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 const rows: Array<{ set: string; level: string; stride: number }> = [];
 for (const set of ['graf', 'val'] as const) {
   for (const { level, stride } of levels) {
@@ -139,7 +142,7 @@ for (const set of ['graf', 'val'] as const) {
     rows.push({ set, level, stride });
     const label = set === 'graf' ? 'graf (bundled)' : `../shared/data/val homography (${pairs.filter((p) => p.set === 'val').length})`;
     console.log(
-      `| ${label} | ${level} | ${px.length} | ${f1(quantile(px, 0.5))} | ${f1(quantile(px, 0.25))}–${f1(quantile(px, 0.75))} | ${f1(quantile(c, 0.5))} | ${pct(share(c, 1))} | ${pct(share(c, 2))} | ${f1(quantile(rc, 0.5))}, ${pct(share(rc, 2))} |`,
+      `| ${label} | ${level} | ${px.length} | ${f1(quantile(px, 0.5))} | ${f1(quantile(px, 0.25))}–${f1(quantile(px, 0.75))} | ${f1(quantile(c, 0.5))} | ${pct(share(c, 1))} | ${pct(share(c, 2))} | ${f1(quantile(rc, 0.5))}, ${pct(share(rc, 2))} | ${quantile(rowMax.get(key)!, 0.5).toPrecision(2)} |`,
     );
   }
 }
