@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareImage } from './image';
 import { CoamModel, parseModelInfo } from './model';
 import { loadModel, loadOrt, readImage } from './node';
-import { matchesFromDense, matchesToCsv, matchPair, toMatchesFile } from './pipeline';
+import { matchesFromDense, matchesToCsv, matchPair, toMatchesFile, type KeptEncodings } from './pipeline';
+import { levelStride, queryCells, unturnedRow } from './attention';
 import type { Match, PairResult, RasterImage } from './types';
 import { turnRaster } from './views';
 
@@ -192,7 +193,7 @@ describe('matchPair on the committed model: split graphs (each image encoded onc
   let contract: CoamModel;
   beforeAll(async () => {
     const ortNode = await loadOrt({ threads: 1 });
-    split = (await loadModel(ortNode, modelPath)).model;
+    split = (await loadModel(ortNode, modelPath, { attention: true })).model;
     contract = (await loadModel(ortNode, modelPath, { split: false })).model;
   });
   afterAll(async () => {
@@ -256,7 +257,8 @@ describe('matchPair on the committed model: split graphs (each image encoded onc
     const b = turnRaster(a, 1); // B = A turned 90° clockwise: A's (x, y) is B's (359 - y, x)
     const correct = (ms: Match[]) => ms.slice(0, 100).filter((m) => Math.hypot(m.xyB[0] - (359 - m.xyA[1]), m.xyB[1] - m.xyA[0]) < 8).length;
     const stages: string[] = [];
-    const found = await matchPair(split, a, b, { longSide: 320, search: 'always', onProgress: (st) => stages.push(st) });
+    let kept: KeptEncodings | null = null;
+    const found = await matchPair(split, a, b, { longSide: 320, search: 'always', onProgress: (st) => stages.push(st), keepEncoded: (k) => (kept = k) });
     // 12 coarse views, then 5 fine ones.
     expect(found.view!.tried).toBe(12 + 5);
     expect(stages).toContain('search');
@@ -266,6 +268,29 @@ describe('matchPair on the committed model: split graphs (each image encoded onc
     expect([found.denseB.gridWidth, found.denseB.gridHeight]).toEqual([found.preparedB.width / 4, found.preparedB.height / 4]);
     const again = matchesFromDense(found.denseA, found.denseB, found.preparedA, found.preparedB);
     expect(again.map((m) => [m.cellA, m.cellB])).toEqual(found.matches.map((m) => [m.cellA, m.cellB]));
+    // The kept view's encodings come out for the attention view: B as that view fed it (turned),
+    // read through the result's own geometry; a row over B comes back on B's upright grid, sum 1.
+    const k = kept as KeptEncodings | null;
+    if (!k) throw new Error('keepEncoded was not called');
+    expect(k.quarterTurns).toBe(found.view!.quarterTurns);
+    expect(k.geometryB).toEqual(found.preparedB);
+    const turned = k.quarterTurns % 2 === 1;
+    expect([k.b.width, k.b.height]).toEqual(turned ? [found.preparedB.height, found.preparedB.width] : [found.preparedB.width, found.preparedB.height]);
+    const levels = split.attentionLevels.map((level) => ({ level, stride: levelStride(level)! }));
+    expect(levels.map((l) => l.stride)).toEqual([16, 32]);
+    const queries = queryCells('A', [240, 180], k, levels);
+    const rows = await split.attention(k.a, k.b, queries.map((q) => q.cellFed));
+    for (const [i, row] of rows.entries()) {
+      const upright = unturnedRow(row.weights, 'B', k, levels[i].stride);
+      expect([upright.gridWidth, upright.gridHeight]).toEqual([found.preparedB.width / levels[i].stride, found.preparedB.height / levels[i].stride]);
+      expect(Math.abs(upright.weights.reduce((x, y) => x + y, 0) - 1)).toBeLessThan(1e-4);
+    }
+    k.a.dispose();
+    k.b.dispose();
+    // Without the split (the contract graph alone) there is nothing to keep.
+    let keptContract = false;
+    await matchPair(contract, a, a, { longSide: 128, keepEncoded: () => (keptContract = true) });
+    expect(keptContract).toBe(false);
     // An easy pair passes the check: 'auto' skips the coarse views and tries only the fine ones.
     const easy = await matchPair(split, a, crop(photo, 120, 70, 480, 360), { longSide: 256, search: 'auto' });
     expect(easy.view).toMatchObject({ quarterTurns: 0, tried: 1 + 5 });
