@@ -1,5 +1,5 @@
 // The e2e tests. Each gets a fresh page in a shared browser (the WebGPU test starts its own).
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { decode as decodePng, encode as encodePng } from 'fast-png';
 import { ROOT, assert, coamServe, dropFiles, inferenceRuns, launchBrowser, waitForMatches, debugState, startDevServer, startPlainServer } from './harness.mjs';
@@ -412,6 +412,7 @@ export const tests = [
       };
       const png = await read('PNG');
       assert(png.file.endsWith('_attention.png') && png.bytes.subarray(1, 4).toString() === 'PNG', `PNG ${png.file}`);
+      writeFileSync(join(ROOT, 'e2e', '.artifacts', 'attention-export.png'), png.bytes);
       const svg = (await read('SVG')).bytes.toString('utf8');
       assert(/level s32 \(1\/32\)/.test(svg) && (svg.match(/<circle/g) ?? []).length === 7, 'SVG: the caption names the level, three rings (two strokes each) and the point');
       // The URL form, chrome-less, as a slide would open it.
@@ -646,6 +647,13 @@ export const tests = [
         const n = await waitForMatches(page, 120_000);
         assert(n > 0, 'matched offline');
         assert(await page.evaluate(() => crossOriginIsolated), 'still isolated offline (the cached page keeps its headers)');
+        // The attention view's graph came from the cache too: the view works offline.
+        await page.getByTestId('attention-toggle').click();
+        const canvas = page.locator('canvas');
+        const box = await canvas.boundingBox();
+        await canvas.click({ position: { x: box.width * 0.3, y: box.height * 0.5 } });
+        await page.waitForFunction(() => window.__coamDebug.state.attention?.to === 'B', null, { timeout: 30_000 });
+        await page.getByTestId('attention-toggle').click();
         await page.getByRole('button', { name: 'Graffiti (viewpoint)' }).click();
         await page.getByRole('status').filter({ hasText: /Matching|matches/ }).waitFor();
         const names = await page.locator('.slot-file').allTextContents();
