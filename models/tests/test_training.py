@@ -342,6 +342,23 @@ class Encoders(unittest.TestCase):
         self.assertEqual(tuple(x.shape), (1, 320, 6, 8))
 
 
+class CoAttentionWeights(unittest.TestCase):
+    def test_weights_are_the_attention_forward_uses(self):
+        torch.manual_seed(0)
+        net = CoamNet(CoamConfig()).eval()
+        attend = net.coattention[0]
+        fa, fb = torch.randn(1, 96, 3, 4), torch.randn(1, 96, 5, 2)
+        w = attend.weights(fa, fb)
+        self.assertEqual(tuple(w.shape), (1, 12, 10))
+        self.assertTrue(torch.allclose(w.sum(-1), torch.ones(1, 12), atol=1e-5))
+        # forward's attended features are B's features under exactly these weights.
+        with torch.no_grad():
+            attended = torch.matmul(w, fb.flatten(2).transpose(1, 2)).transpose(1, 2).reshape(1, 96, 3, 4)
+            self.assertTrue(torch.allclose(attend(fa, fb), attend.fuse(torch.cat([fa, attended], dim=1)), atol=1e-6))
+        # Row-major grids: position (y, x) of A is row y*w + x, and one position alone gives its row.
+        self.assertTrue(torch.allclose(attend.weights(fa[:, :, 2:3, 1:2], fb)[0, 0], w[0, 2 * 4 + 1], atol=1e-6))
+
+
 class PoseMonitor(unittest.TestCase):
     def test_pose_error_and_auc(self):
         rng = np.random.default_rng(0)
