@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Conditioning } from '../core/types';
-import { conditioningComparison, effectiveLayout, runBlocker } from './derived';
+import type { Conditioning, PairResult, Point } from '../core/types';
+import { attentionLevelName, attentionUnavailable, conditioningComparison, currentAttention, effectiveLayout, runBlocker, shownAttention } from './derived';
 import { figureLayout } from '../render/layout';
 import type { CoamState, RunSummary } from './store';
 
@@ -77,5 +77,40 @@ describe('run blocker', () => {
     expect(runBlocker({ images: { A: ready, B: { ...ready, status: 'error' } }, model, run: { status: 'idle', runId: 0 } })).toMatch(/Image B could not be used/);
     expect(runBlocker({ images: { A: ready, B: ready }, model: { ...model, status: 'error' }, run: { status: 'idle', runId: 0 } })).toMatch(/No model/);
     expect(runBlocker({ images: { A: ready, B: ready }, model, run: { status: 'done', runId: 1 } })).toBeNull();
+  });
+});
+
+describe('the attention view', () => {
+  const info = { name: 'm', version: '1', stride: 4, descriptorDim: 2, multiple: 32, inputSize: { longSide: 64 }, training: { data: '', steps: 0, date: '', seed: 0 }, metrics: {} };
+  const model = (over: Partial<CoamState['model']> = {}): CoamState['model'] => ({ status: 'ready', label: 'my.onnx', info, backend: 'wasm', threads: 1, loadMs: 0, ...over });
+
+  it('says why it cannot be shown: no model, no attention in the sidecar, or the graph not loaded', () => {
+    expect(attentionUnavailable({ model: model({ status: 'loading', info: null }) })).toMatch(/needs a loaded model/);
+    expect(attentionUnavailable({ model: model() })).toMatch(/my\.onnx has no co-attention graph \(its sidecar names no 'attention'\)/);
+    expect(attentionUnavailable({ model: model({ info: { ...info, attention: {} } }) })).toMatch(/split and attention graphs, which my\.onnx does not come with/);
+    expect(attentionUnavailable({ model: model({ attentionLevels: ['s16', 's32'] }) })).toBeNull();
+  });
+
+  it('draws the chosen level when the model has it, else the first; a result only for its run and point', () => {
+    const m = model({ attentionLevels: ['s16', 's32'] });
+    expect(attentionLevelName({ attentionLevel: 's32', model: m })).toBe('s32');
+    expect(attentionLevelName({ attentionLevel: 's64', model: m })).toBe('s16');
+    expect(attentionLevelName({ attentionLevel: null, model: model() })).toBeNull();
+    const geometry = { width: 64, height: 32, originalWidth: 128, originalHeight: 64, scaleX: 0.5, scaleY: 0.5 };
+    const result = { preparedA: geometry, preparedB: geometry } as unknown as PairResult;
+    const weights = new Float32Array(8).fill(0.05);
+    weights[5] = 0.65; // B's s16 grid is 4×2: cell 5 is (row 1, col 1)
+    const attention = { runId: 3, from: 'A' as const, xy: [10, 20] as Point, ms: 1, levels: [{ level: 's16', stride: 16, cell: 0, gridWidth: 4, gridHeight: 2, weights }] };
+    const s = { view: 'attention' as const, attention, attentionQuery: { from: 'A' as const, xy: [10, 20] as Point }, attentionLevel: null, run: { status: 'done' as const, runId: 3 }, result, model: m };
+    expect(currentAttention(s)).toBe(attention);
+    expect(currentAttention({ ...s, run: { status: 'done', runId: 4 } })).toBeNull();
+    expect(currentAttention({ ...s, attentionQuery: { from: 'A', xy: [11, 20] } })).toBeNull();
+    const shown = shownAttention(s)!;
+    expect([shown.from, shown.to]).toEqual(['A', 'B']);
+    // The strongest position first, in B's original pixels: fed centre (23.5, 23.5) → (47.5, 47.5).
+    expect(shown.peaks[0]).toMatchObject({ cell: 5, xy: [47.5, 47.5] });
+    expect(shown.ringRadius).toBeCloseTo((0.6 * 16) / 0.5);
+    expect(shownAttention({ ...s, view: 'matches' })).toBeNull();
+    expect(shownAttention({ ...s, attentionLevel: 's32' })).toBeNull(); // that level was not computed
   });
 });
