@@ -12,6 +12,9 @@ import type { BackendName } from '../worker/protocol';
 export type Layout = 'auto' | 'side' | 'stacked';
 export type HeatmapMode = 'off' | 'distinctiveness';
 export type RansacMode = 'off' | GeometryKind;
+/** What the figure shows while the classic matcher is on: CoAM's lines, the classic matcher's, or both panes. */
+export type FigureShow = 'coam' | 'classic' | 'compare';
+export const FIGURE_SHOWS: readonly FigureShow[] = ['coam', 'classic', 'compare'];
 
 export interface ImageEntry {
   /** Worker-side key of the decoded raster. */

@@ -102,4 +102,24 @@ describe('URL parameters', () => {
     expect(new URL(off).searchParams.has('baseline')).toBe(false);
     expect(parseUrlSettings('?a=graf1', BASE).baseline).toBe(false);
   });
+
+  it('opens on the classic matcher or on both (show=classic|compare), which turns it on; the share URL keeps it', () => {
+    const compare = parseUrlSettings('?sample=graf&show=compare&embed=1', BASE);
+    expect([compare.show, compare.baseline, compare.warnings]).toEqual(['compare', true, []]);
+    expect(parseUrlSettings('?baseline=1&show=classic', BASE)).toMatchObject({ show: 'classic', baseline: true, warnings: [] });
+    // show=coam is CoAM's view, whatever the classic matcher does.
+    expect(parseUrlSettings('?show=coam', BASE)).toMatchObject({ show: 'coam', baseline: false });
+    const w = (q: string) => parseUrlSettings(q, BASE).warnings.join(' | ');
+    expect(w('?show=both')).toMatch(/Parameter "show" must be coam, classic or compare; "both" ignored/);
+    expect(parseUrlSettings('?show=both', BASE)).toMatchObject({ show: undefined, baseline: false });
+    // Asked for with the classic matcher turned off: CoAM's view, and a message saying why.
+    const off = parseUrlSettings('?baseline=0&show=compare', BASE);
+    expect([off.show, off.baseline]).toEqual([undefined, false]);
+    expect(off.warnings.join(' ')).toMatch(/"show" "compare" needs the classic matcher \(baseline=1\)/);
+    const url = buildShareUrl(BASE, { a: 'graf1', b: 'graf3', k: 10, layout: 'auto', heatmap: 'off', ransac: 'homography', baseline: true, show: 'compare', embed: true });
+    expect(parseUrlSettings(new URL(url).search, BASE)).toMatchObject({ show: 'compare', baseline: true, embed: true, warnings: [] });
+    // Without the classic matcher, or on CoAM's view, the URL does not name it.
+    expect(new URL(buildShareUrl(BASE, { k: 10, layout: 'auto', heatmap: 'off', ransac: 'off', show: 'compare' })).searchParams.has('show')).toBe(false);
+    expect(new URL(buildShareUrl(BASE, { k: 10, layout: 'auto', heatmap: 'off', ransac: 'off', baseline: true, show: 'coam' })).searchParams.has('show')).toBe(false);
+  });
 });

@@ -1,10 +1,11 @@
 /**
- * URL parameters for embedding (`a`, `b`, `k`, `layout`, `heatmap`, `ransac`, `embed`, `model`, ...).
+ * URL parameters for embedding (`a`, `b`, `k`, `layout`, `heatmap`, `ransac`, `embed`, `model`,
+ * `baseline`, `show`, ...).
  * Every value is validated against a closed set or parsed as a number; image and model sources must
  * be sample names or http(s)/relative URLs. Nothing from the URL is ever rendered as markup.
  */
 import { SAMPLE_IMAGES, SAMPLE_PAIRS, sampleUrl } from './samples';
-import type { Layout, HeatmapMode, RansacMode } from './store';
+import { FIGURE_SHOWS, type FigureShow, type Layout, type HeatmapMode, type RansacMode } from './store';
 import type { BackendName } from '../worker/protocol';
 import { SEARCH_MODES, type SearchMode } from '../core/views';
 import { DEFAULT_MATCH_OPTIONS, type Conditioning } from '../core/types';
@@ -30,8 +31,10 @@ export interface UrlSettings {
   ratio?: number;
   embed: boolean;
   present: boolean;
-  /** The classic matcher beside CoAM (`baseline=1`). */
+  /** The classic matcher beside CoAM (`baseline=1`; `show=classic` or `show=compare` imply it). */
   baseline: boolean;
+  /** What the figure shows while the classic matcher is on: CoAM, the classic matcher, or both. */
+  show?: FigureShow;
   model?: ImageRef;
   backend?: BackendName;
   longSide?: number;
@@ -115,6 +118,16 @@ export function parseUrlSettings(search: string, base?: string): UrlSettings {
     warnings,
   };
 
+  out.show = choice(p, 'show', FIGURE_SHOWS, warnings);
+  if (out.show && out.show !== 'coam') {
+    // Showing the classic matcher needs it on: show= turns it on, unless baseline=0 says otherwise.
+    if (p.get('baseline') === null) out.baseline = true;
+    else if (!out.baseline) {
+      warnings.push(`Parameter "show" ${quoted(out.show)} needs the classic matcher (baseline=1); CoAM's matches are shown.`);
+      out.show = undefined;
+    }
+  }
+
   const pairName = p.has('sample') ? 'sample' : 'pair';
   const pair = p.get(pairName);
   if (pair !== null) {
@@ -172,6 +185,7 @@ export function buildShareUrl(
     ratio?: number;
     longSide?: number | null;
     baseline?: boolean;
+    show?: FigureShow;
   },
 ): string {
   const url = new URL(pageUrl);
@@ -188,6 +202,7 @@ export function buildShareUrl(
   if (s.ratio !== undefined && s.ratio !== DEFAULT_MATCH_OPTIONS.maxRatio) url.searchParams.set('ratio', String(s.ratio));
   if (s.longSide) url.searchParams.set('longSide', String(s.longSide));
   if (s.baseline) url.searchParams.set('baseline', '1');
+  if (s.baseline && s.show && s.show !== 'coam') url.searchParams.set('show', s.show);
   if (s.embed) url.searchParams.set('embed', '1');
   return url.href;
 }

@@ -7,7 +7,7 @@ import { loadModelFiles, rerun, setConditioning, setLongSide, setMaxRatio, setSe
 import { exportComparisonPng, exportComparisonSvg, exportCsv, exportJson, exportPng, exportSvg } from '../state/exports';
 import { buildShareUrl, iframeSnippet } from '../state/url-params';
 import { useBaseline } from '../state/baseline';
-import { BaselineToggle } from './Baseline';
+import { BaselineToggle, ShowChoice } from './Baseline';
 import type { HeatmapMode, Layout, RansacMode } from '../state/store';
 import type { MatchOverlay } from '../render/overlay';
 import type { SearchMode } from '../core/views';
@@ -90,6 +90,7 @@ export function Controls({ overlay }: { overlay: MatchOverlay | null }) {
       ratio: s.maxRatio,
       longSide: s.longSide,
       baseline: useBaseline.getState().enabled,
+      show: useBaseline.getState().show,
       embed: true,
     });
     const snippet = iframeSnippet(url);
@@ -147,6 +148,7 @@ export function Controls({ overlay }: { overlay: MatchOverlay | null }) {
         ]}
       />
       <BaselineToggle />
+      <ShowChoice />
       <button type="button" onClick={rerun} disabled={rerunBlocker !== null} title={rerunBlocker ?? 'Re-run (space)'}>
         Re-run
       </button>

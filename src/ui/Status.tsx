@@ -4,6 +4,8 @@ import { useCoam } from '../state/store';
 import { describeKeptView } from '../core/views';
 import { conditioningComparison, currentGeometry, inspection, scoreRange, shownCount, totalCount } from '../state/derived';
 import { rampCss, INLIER_RGB, OUTLIER_RGB } from '../render/colormap';
+import { useBaseline } from '../state/baseline';
+import { classicName, figureShow } from '../state/derived';
 
 const STAGE_LABEL: Record<string, string> = {
   download: 'Downloading model',
@@ -122,10 +124,33 @@ export function Timings() {
   );
 }
 
+/** Both panes on screen: what the colours mean for either (each caption has its own counts). */
+function PanesLegend() {
+  const ransac = useCoam((s) => s.ransac);
+  const name = useBaseline(classicName);
+  if (ransac !== 'off') {
+    return (
+      <div className="legend" data-testid="legend">
+        <span className="swatch" style={{ background: rgb(INLIER_RGB) }} /> fits the {ransac}
+        <span className="swatch" style={{ background: rgb(OUTLIER_RGB) }} /> does not
+      </div>
+    );
+  }
+  return (
+    <div className="legend" data-testid="legend">
+      <span className="muted">score, low</span>
+      <span className="ramp" style={{ background: rampCss() }} aria-hidden="true" />
+      <span className="muted">high (CoAM: similarity × distinctiveness A × B; {name}: 1 − ratio)</span>
+    </div>
+  );
+}
+
 export function Legend() {
   const range = useCoam(useShallow((s) => scoreRange(s.result)));
   const geometry = useCoam((s) => currentGeometry(s));
   const k = useCoam((s) => shownCount(s));
+  const show = useBaseline(figureShow);
+  if (show !== 'coam') return <PanesLegend />;
   if (!range) return null;
   if (geometry) {
     const ratio = k ? ((100 * geometry.inlierCount) / k).toFixed(0) : '0';

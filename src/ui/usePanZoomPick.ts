@@ -9,9 +9,10 @@ import { useCoam } from '../state/store';
 /**
  * Wires the overlay's canvas to the pointer: pans and zooms the overlay's camera, and sets the
  * store's `inspect` from what `overlay.pick` finds under the pointer (a hover follows it, a click
- * pins it). Nothing while there is no overlay.
+ * pins it). Nothing while there is no overlay. `pick` false: pan and zoom only (the classic
+ * matcher's pane; inspecting is CoAM's descriptors).
  */
-export function usePanZoomPick(overlay: MatchOverlay | null): void {
+export function usePanZoomPick(overlay: MatchOverlay | null, pick = true): void {
   useEffect(() => {
     if (!overlay) return;
     const canvas = overlay.canvas;
@@ -54,7 +55,7 @@ export function usePanZoomPick(overlay: MatchOverlay | null): void {
         }
         return;
       }
-      if (touches.size > 0) return;
+      if (touches.size > 0 || !pick) return;
       const { inspect, result } = useCoam.getState();
       if (inspect?.pinned || !result) return;
       const { clientX, clientY } = e;
@@ -72,7 +73,7 @@ export function usePanZoomPick(overlay: MatchOverlay | null): void {
       }
       const click = down && !down.moved;
       down = null;
-      if (!click || !useCoam.getState().result) return;
+      if (!click || !pick || !useCoam.getState().result) return;
       const hit = overlay.pick(e.clientX, e.clientY);
       const cur = useCoam.getState().inspect;
       useCoam.setState({ inspect: hit && !cur?.pinned ? { slot: hit.slot, xy: hit.xy, pinned: true } : null });
@@ -84,7 +85,7 @@ export function usePanZoomPick(overlay: MatchOverlay | null): void {
     };
     const onLeave = () => {
       cancelAnimationFrame(hoverFrame);
-      if (!useCoam.getState().inspect?.pinned) useCoam.setState({ inspect: null });
+      if (pick && !useCoam.getState().inspect?.pinned) useCoam.setState({ inspect: null });
     };
     const onWheel = (e: WheelEvent) => {
       e.preventDefault();
@@ -108,5 +109,5 @@ export function usePanZoomPick(overlay: MatchOverlay | null): void {
       canvas.removeEventListener('wheel', onWheel);
       canvas.removeEventListener('dblclick', onDbl);
     };
-  }, [overlay]);
+  }, [overlay, pick]);
 }
