@@ -574,6 +574,8 @@ export const tests = [
       await page.locator('[data-show="classic"]').waitFor({ timeout: 5000 });
       assert(await canvases.classic.isVisible() && !(await canvases.coam.isVisible()), 'classic alone: its pane shown, CoAM\'s hidden');
       assert((await lines()).classic === 7, `classic alone draws its 7: ${JSON.stringify(await lines())}`);
+      // CoAM's pane stays laid out behind it (its PNG export draws from it).
+      assert((await canvases.coam.evaluate((c) => c.clientWidth)) > 600, "CoAM's hidden canvas keeps the stage's size");
       assert((await inferenceRuns(page)) === runs, 'the views ran CoAM again');
 
       // The slide: one URL opens the embed straight on both matchers and their counts (at the model's

@@ -129,8 +129,7 @@ function useOverlay(canvasRef: RefObject<HTMLCanvasElement | null>, connect: (o:
       setOverlay(null);
       o.dispose();
     };
-    // One overlay per mounted canvas; `connect` reads the stores itself.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // One overlay per mounted canvas; `connect` reads the stores itself, so it is not a dependency.
   }, []);
   return overlay;
 }
