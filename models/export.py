@@ -15,6 +15,8 @@ Writes:
                          condition_s16, condition_s32 (the co-attention levels); outputs descriptors
                          and distinctiveness exactly as coam.onnx. A pair then encodes each image
                          once and decodes twice (A|B, B|A) instead of encoding both images per pass.
+  --fp16                 stores every weight as float16 (coam/fp16.py makes the network float16-exact
+                         first, so PyTorch's reference and the parity tests still hold)
   models/coam.json       the sidecar (stride, descriptorDim, multiple, training facts, metrics, and
                          `split`: the two graphs' file names and feature names)
   models/coam.pt         the weights alone, so the reference outputs can be recomputed
@@ -35,6 +37,7 @@ import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from coam.network import ENCODERS, PRETRAINED_ROOT, CoamConfig, CoamNet, count_parameters  # noqa: E402
+from coam.fp16 import make_fp16_exact, store_initializers_fp16  # noqa: E402
 import reference  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -178,6 +181,9 @@ def main(argv=None):
     p.add_argument("--version", default="")
     p.add_argument("--metrics", default="", help="a JSON of measured metrics to put in the sidecar")
     p.add_argument("--untrained", action="store_true", help="export random weights (a test model)")
+    p.add_argument("--fp16", action="store_true",
+                   help="store the weights as float16 (half the download; the graphs compute in float32). "
+                        "The weights are made float16-exact first (coam/fp16.py), so the parity tests hold")
     p.add_argument("--encoder", choices=list(ENCODERS), default="plain",
                    help="with --untrained: the encoder (mobilenetv2 and resnet50v2 start from ImageNet when "
                         "../shared/pretrained is there)")
@@ -191,10 +197,16 @@ def main(argv=None):
         model, ck = model.eval(), {"step": 0, "elapsed": 0, "seed": 0, "objective": "none (untrained)"}
     else:
         model, ck = load_model(args.checkpoint)
+    if args.fp16:
+        print(f"float16-exact weights: {make_fp16_exact(model)}")
     cfg = model.config
     onnx_path = os.path.join(args.out, "coam.onnx")
     export_onnx(model, onnx_path)
     split = export_split(model, os.path.join(args.out, "coam-encoder.onnx"), os.path.join(args.out, "coam-decoder.onnx"))
+    if args.fp16:
+        for name in (os.path.basename(onnx_path), split["encoder"], split["decoder"]):
+            counts = store_initializers_fp16(os.path.join(args.out, name))
+            print(f"{name}: {counts['fp16']} weights stored as float16, {counts['fp32']} kept float32")
     # Ties the split to this contract graph: a loader uses the split only beside the graph it came from.
     split["contractSha256"] = sha256(onnx_path)
     torch.save({"model": model.state_dict(), "config": cfg.to_dict()}, os.path.join(args.out, "coam.pt"))
@@ -220,6 +232,7 @@ def main(argv=None):
         "inputs": {"image": "float32 [1,3,H,W] RGB in [0,1]", "condition": "float32 [1,3,Hc,Wc] RGB in [0,1]"},
         "outputs": {"descriptors": "float32 [1,D,H/stride,W/stride], unit L2 along axis 1",
                     "distinctiveness": "float32 [1,1,H/stride,W/stride] in [0,1]"},
+        "weights": "float16 (computed in float32)" if args.fp16 else "float32",
         "architecture": {**cfg.to_dict(), "parameters": count_parameters(model)},
         "training": {
             "data": training_data(cfg, ck.get("args", {})),
