@@ -1,6 +1,7 @@
 // The e2e tests. Each gets a fresh page in a shared browser (the WebGPU test starts its own).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { decode as decodePng, encode as encodePng } from 'fast-png';
 import { ROOT, assert, coamServe, dropFiles, inferenceRuns, launchBrowser, waitForMatches, debugState, startDevServer, startPlainServer } from './harness.mjs';
 
@@ -566,6 +567,202 @@ export const tests = [
     },
   },
   {
+    name: "the classic matcher beside CoAM in the live view (baseline): both panes drawn and counted, one slider for both, c cycles; show=compare embed opens on both",
+    async run({ page, url }) {
+      await page.setViewportSize({ width: 1280, height: 720 });
+      await page.goto(`${url}?a=graf1&b=graf3&search=off&ransac=homography&k=20&baseline=1&${FAST}`);
+      await waitForMatches(page);
+      const strip = page.getByTestId('baseline');
+      await strip.filter({ hasText: /^(SIFT|AKAZE): 20 matches shown of \d+ · \d+ inliers/ }).waitFor({ timeout: 90_000 });
+      const runs = await inferenceRuns(page);
+      const lines = () => page.evaluate(() => window.__coamDebug.lines);
+      // baseline=1 alone keeps CoAM's view: one pane, no captions.
+      assert((await lines()).classic === null && (await page.getByTestId('caption-coam').count()) === 0, 'CoAM only until asked');
+      await page.getByLabel('Show in the figure').selectOption('compare');
+      const coamCaption = page.getByTestId('caption-coam');
+      const classicCaption = page.getByTestId('caption-classic');
+      const captions = async (k, classicK = k, timeout = 20_000) => {
+        await coamCaption.filter({ hasText: new RegExp(`^CoAM: ${k} matches shown of \\d+ · \\d+ inliers \\(\\d+%\\)$`) }).waitFor({ timeout });
+        await classicCaption.filter({ hasText: new RegExp(`^(SIFT|AKAZE): ${classicK} matches shown of \\d+ · \\d+ inliers \\(\\d+%\\)$`) }).waitFor({ timeout });
+        return [await coamCaption.textContent(), await classicCaption.textContent()];
+      };
+      const at20 = await captions(20);
+      await page.screenshot({ path: join(tmpdir(), 'coam-compare-app.png'), type: 'png' });
+      assert((await page.locator('[data-show="compare"]').count()) === 1, 'both panes');
+      // The classic pane's counts are the strip's.
+      const stripText = await strip.textContent();
+      const classicInliers = /(\d+) inliers \(/.exec(at20[1])[1];
+      assert(stripText.includes(`20 matches shown of`) && stripText.includes(` ${classicInliers} inliers`), `caption "${at20[1]}" vs strip "${stripText}"`);
+      assert(JSON.stringify(await lines()) === JSON.stringify({ coam: 20, classic: 20 }), `lines drawn: ${JSON.stringify(await lines())}`);
+
+      // Both panes draw their lines: the canvases' pixels change between K=0 and K=20, in the inlier green among others.
+      const canvases = { coam: page.getByTestId('overlay'), classic: page.getByTestId('classic-overlay') };
+      const frames = () => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      const grab = async () => {
+        await frames();
+        const out = {};
+        for (const [name, c] of Object.entries(canvases)) out[name] = decodePng(await c.screenshot());
+        return out;
+      };
+      const with20 = await grab();
+      await page.getByLabel('Top-K', { exact: true }).fill('0');
+      await coamCaption.filter({ hasText: /^CoAM: 0 matches shown of/ }).waitFor({ timeout: 20_000 });
+      await classicCaption.filter({ hasText: /^(SIFT|AKAZE): 0 matches shown of/ }).waitFor({ timeout: 20_000 });
+      assert(JSON.stringify(await lines()) === JSON.stringify({ coam: 0, classic: 0 }), `no lines at K=0: ${JSON.stringify(await lines())}`);
+      const with0 = await grab();
+      const changed = {};
+      for (const name of Object.keys(canvases)) {
+        const [a, b] = [with20[name], with0[name]];
+        let any = 0;
+        let green = 0;
+        for (let i = 0; i < a.data.length; i += a.channels) {
+          const d = Math.abs(a.data[i] - b.data[i]) + Math.abs(a.data[i + 1] - b.data[i + 1]) + Math.abs(a.data[i + 2] - b.data[i + 2]);
+          if (d < 60) continue;
+          any++;
+          if (a.data[i + 1] > 150 && a.data[i + 1] > a.data[i] + 60 && a.data[i + 1] > a.data[i + 2] + 40) green++;
+        }
+        changed[name] = { any, green };
+        assert(any > 300 && green > 100, `${name} pane's lines drawn: ${JSON.stringify(changed)}`);
+      }
+
+      // One slider for both: K moves both captions and both draw ranges, and CoAM never runs again.
+      await page.getByLabel('Top-K', { exact: true }).fill('7');
+      await captions(7);
+      assert(JSON.stringify(await lines()) === JSON.stringify({ coam: 7, classic: 7 }), `lines at K=7: ${JSON.stringify(await lines())}`);
+
+      // CoAM's pane keeps pan, zoom and picking; the classic pane follows its camera.
+      const box = await canvases.coam.boundingBox();
+      await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.5);
+      await page.waitForFunction(() => window.__coamDebug.state.inspect !== null, null, { timeout: 5000 });
+      await page.mouse.wheel(0, -400);
+      await page.waitForFunction(() => !window.__coamDebug.view.fitted, null, { timeout: 5000 });
+      const [view, classicView] = await page.evaluate(() => [window.__coamDebug.view, window.__coamDebug.classicView]);
+      assert(Math.abs(view.zoom - classicView.zoom) < 1e-9 && Math.abs(view.cx - classicView.cx) < 1e-6, `linked cameras: ${JSON.stringify({ view, classicView })}`);
+      await canvases.classic.dblclick();
+      await page.waitForFunction(() => window.__coamDebug.view.fitted && window.__coamDebug.classicView.fitted, null, { timeout: 5000 });
+
+      // The keyboard: c cycles both → CoAM → classic alone.
+      await page.mouse.move(0, 0);
+      await page.evaluate(() => document.activeElement?.blur());
+      await page.keyboard.press('c');
+      await page.locator('[data-show="coam"]').waitFor({ timeout: 5000 });
+      assert((await lines()).classic === null, 'CoAM alone: no classic pane');
+      await page.keyboard.press('c');
+      await page.locator('[data-show="classic"]').waitFor({ timeout: 5000 });
+      assert(await canvases.classic.isVisible() && !(await canvases.coam.isVisible()), 'classic alone: its pane shown, CoAM\'s hidden');
+      assert((await lines()).classic === 7, `classic alone draws its 7: ${JSON.stringify(await lines())}`);
+      // CoAM's pane stays laid out behind it (its PNG export draws from it).
+      assert((await canvases.coam.evaluate((c) => c.clientWidth)) > 600, "CoAM's hidden canvas keeps the stage's size");
+      assert((await inferenceRuns(page)) === runs, 'the views ran CoAM again');
+
+      // The slide: one URL opens the embed straight on both matchers and their counts (at the model's
+      // own input size, as a talk would show it).
+      await page.setViewportSize({ width: 960, height: 540 });
+      await page.goto(`${url}?sample=graf&baseline=1&show=compare&embed=1&ransac=homography&k=50&search=off`);
+      assert((await page.locator('[data-mode="embed"] [data-show="compare"]').count()) === 1, 'the embed opens on both panes');
+      const [coamSlide, classicSlide] = await captions(50, '\\d+', 90_000);
+      const drawn = await lines();
+      assert(drawn.coam === 50 && drawn.classic > 0 && drawn.classic <= 50, `embed lines: ${JSON.stringify(drawn)}`);
+      await frames();
+      const shot = join(tmpdir(), 'coam-compare-embed.png');
+      await page.screenshot({ path: shot, type: 'png', style: '[data-testid="timings"] { visibility: hidden; }' });
+      // A classic matcher that cannot load says so on the figure, as other embed errors do.
+      await page.route(/opencv-module[^/]*\.js$/, (route) => route.abort('connectionrefused'));
+      await page.goto(`${url}?sample=graf&show=compare&embed=1&${FAST}`);
+      const inFigure = page.locator('[data-mode="embed"] main.stage [role="alert"]');
+      await inFigure.filter({ hasText: /Classic matcher: / }).waitFor({ timeout: 60_000 });
+      await classicCaption.filter({ hasText: /^(SIFT|AKAZE): .+/ }).waitFor({ timeout: 5000 });
+      console.log(`    ${at20.join(' | ')}; changed pixels ${JSON.stringify(changed)}; slide: ${coamSlide} | ${classicSlide} (${shot}); unloadable: ${(await inFigure.textContent()).trim().slice(0, 120)}`);
+    },
+  },
+  {
+    name: "attention view beside the classic matcher (baseline): drawn and clicked on CoAM's pane, the classic pane keeps its lines; show=compare&view=attention from the URL and the snippet",
+    async run({ page, url }) {
+      await page.setViewportSize({ width: 1280, height: 720 });
+      await page.goto(`${url}?sample=graf&search=off&k=20&${FAST}&show=compare&view=attention&point=400,320&level=s32`);
+      await waitForMatches(page);
+      const attention = async (want) => {
+        await page.waitForFunction((w) => {
+          const a = window.__coamDebug.state.attention;
+          return a && a.from === w.from && a.level === w.level;
+        }, want, { timeout: 30_000 });
+        return (await debugState(page)).attention;
+      };
+      const fromUrl = await attention({ from: 'A', level: 's32' });
+      assert(fromUrl.xy[0] === 400 && fromUrl.xy[1] === 320, `URL point: ${JSON.stringify(fromUrl)}`);
+      assert((await page.locator('[data-show="compare"]').count()) === 1, 'both panes');
+      const coamCaption = page.getByTestId('caption-coam');
+      const classicCaption = page.getByTestId('caption-classic');
+      await coamCaption.filter({ hasText: /^CoAM attention of A \(400, 320\) over B · level s32$/ }).waitFor({ timeout: 10_000 });
+      await classicCaption.filter({ hasText: /^(SIFT|AKAZE): 20 matches shown of \d+$/ }).waitFor({ timeout: 90_000 });
+      const lines = () => page.evaluate(() => window.__coamDebug.lines);
+      // CoAM's pane shows the co-attention (its lines hidden); the classic matcher's keeps its own.
+      assert(JSON.stringify(await lines()) === JSON.stringify({ coam: 0, classic: 20 }), `lines drawn: ${JSON.stringify(await lines())}`);
+      assert((await page.getByTestId('attention-legend').count()) === 1, 'the attention legend in the strip');
+      const shot = join(tmpdir(), 'coam-attention-compare.png');
+      await page.screenshot({ path: shot, type: 'png', style: '[data-testid="timings"] { visibility: hidden; }' });
+
+      // The heatmap is on CoAM's pane: with no lines on either (K=0), the two panes (same pair, same
+      // camera) differ where the heatmap, the point and the rings are drawn.
+      await page.getByLabel('Top-K', { exact: true }).fill('0');
+      await classicCaption.filter({ hasText: /^(SIFT|AKAZE): 0 matches shown of/ }).waitFor({ timeout: 20_000 });
+      const canvases = { coam: page.getByTestId('overlay'), classic: page.getByTestId('classic-overlay') };
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      const [coamPx, classicPx] = [decodePng(await canvases.coam.screenshot()), decodePng(await canvases.classic.screenshot())];
+      assert(coamPx.width === classicPx.width && coamPx.height === classicPx.height, `panes of one size: ${coamPx.width}x${coamPx.height} vs ${classicPx.width}x${classicPx.height}`);
+      let differ = 0;
+      for (let i = 0; i < coamPx.data.length; i += coamPx.channels) {
+        const d = Math.abs(coamPx.data[i] - classicPx.data[i]) + Math.abs(coamPx.data[i + 1] - classicPx.data[i + 1]) + Math.abs(coamPx.data[i + 2] - classicPx.data[i + 2]);
+        if (d > 30) differ++;
+      }
+      const share = differ / (coamPx.width * coamPx.height);
+      assert(share > 0.1, `the heatmap is drawn on CoAM's pane only: ${(100 * share).toFixed(0)}% of its pixels differ from the classic pane's`);
+
+      // A click on the classic matcher's pane asks for nothing; on CoAM's B it gives B's attention over A.
+      const classicBox = await canvases.classic.boundingBox();
+      await canvases.classic.click({ position: { x: classicBox.width * 0.65, y: classicBox.height * 0.5 } });
+      await page.waitForTimeout(500);
+      const still = (await debugState(page)).attention;
+      assert(still && still.from === 'A' && still.xy[0] === 400 && still.xy[1] === 320, `the classic pane's click left the point: ${JSON.stringify(still)}`);
+      const coamBox = await canvases.coam.boundingBox();
+      await canvases.coam.click({ position: { x: coamBox.width * 0.65, y: coamBox.height * 0.5 } });
+      const back = await attention({ from: 'B', level: 's32' });
+      assert(back.to === 'A' && Math.abs(back.sum - 1) < 1e-3, `B's attention over A from CoAM's pane: ${JSON.stringify(back)}`);
+      await coamCaption.filter({ hasText: /^CoAM attention of B \(\d+, \d+\) over A · level s32$/ }).waitFor({ timeout: 10_000 });
+
+      // The classic matcher alone would hide CoAM's pane: not offered while the view is on, c skips it.
+      assert(await page.locator('select[aria-label="Show in the figure"] option[value="classic"]').isDisabled(), 'Show: classic alone disabled');
+      await page.evaluate(() => document.activeElement?.blur());
+      await page.keyboard.press('c');
+      await page.locator('[data-show="coam"]').waitFor({ timeout: 5000 });
+      await page.keyboard.press('c');
+      await page.locator('[data-show="compare"]').waitFor({ timeout: 5000 });
+      // Off, the classic matcher alone; on again, CoAM's pane comes back beside it.
+      const toggle = page.getByTestId('attention-toggle');
+      await toggle.click();
+      await page.getByLabel('Show in the figure').selectOption('classic');
+      await page.locator('[data-show="classic"]').waitFor({ timeout: 5000 });
+      await toggle.click();
+      await page.locator('[data-show="compare"]').waitFor({ timeout: 5000 });
+      await attention({ from: 'B', level: 's32' });
+
+      // The snippet keeps both: the panes and the attention view at its point and level.
+      await page.getByRole('button', { name: 'Copy iframe snippet' }).click();
+      const snippet = await page.getByLabel('Snippet (copied to the clipboard if allowed)').inputValue();
+      const src = new URL(/src="([^"]+)"/.exec(snippet)[1].replaceAll('&amp;', '&'));
+      const p = Object.fromEntries(src.searchParams);
+      assert(p.baseline === '1' && p.show === 'compare' && p.view === 'attention' && p.from === 'b' && p.level === 's32' && /^\d+,\d+$/.test(p.point) && p.embed === '1', `snippet ${snippet}`);
+
+      // show=classic with the attention view opens on both panes, saying why.
+      await page.goto(`${url}?sample=graf&search=off&${FAST}&show=classic&view=attention&point=100,100&embed=1`);
+      await page.locator('[data-mode="embed"] [data-show="compare"]').waitFor({ timeout: 20_000 });
+      await page.getByText(/"show" "classic" would hide CoAM's pane/).waitFor({ timeout: 20_000 });
+      const embedded = await attention({ from: 'A', level: 's16' });
+      assert(embedded.xy[0] === 100 && embedded.xy[1] === 100, `embed point: ${JSON.stringify(embedded)}`);
+      console.log(`    ${(100 * share).toFixed(0)}% of CoAM's pane differs from the classic pane's; snippet ${src.search}; screenshot ${shot}`);
+    },
+  },
+  {
     name: 'the build works from a plain static server in a sub-folder (no isolation headers, no network)',
     async run({ page }) {
       const plain = await startPlainServer('/talk/coam/');
@@ -638,7 +835,8 @@ export const tests = [
           return { active: !!reg.active, keys };
         });
         assert(precached.active, 'a service worker is active');
-        for (const want of [/coam-encoder-.*\.onnx$/, /coam-decoder-.*\.onnx$/, /coam-attention-.*\.onnx$/, /samples\/box_in_scene\.jpg$/, /index\.html$/, /ort-wasm-simd-threaded-.*\.wasm$/]) {
+        // The classic matcher's worker and OpenCV.js (its WebAssembly inside) too, though the page loads them only on demand.
+        for (const want of [/coam-encoder-.*\.onnx$/, /coam-decoder-.*\.onnx$/, /coam-attention-.*\.onnx$/, /samples\/box_in_scene\.jpg$/, /index\.html$/, /ort-wasm-simd-threaded-.*\.wasm$/, /baseline\.worker-.*\.js$/, /opencv-module-.*\.js$/]) {
           assert(precached.keys.some((k) => want.test(k)), `precached ${want}: ${precached.keys.join(', ')}`);
         }
         await served.close();
@@ -663,8 +861,13 @@ export const tests = [
         await licences.goto(`${served.url}samples/LICENSES.md`);
         assert(!/<div id="root">/.test(await licences.content()) && (await licences.content()).length > 100, 'the licences open offline as themselves');
         await licences.close();
+        // The comparison slide, offline: CoAM and the classic matcher on one embed, OpenCV.js from the cache.
+        await page.goto(`${served.url}?sample=graf&baseline=1&show=compare&embed=1&ransac=homography&k=30&search=off&${FAST}`);
+        const classic = page.getByTestId('caption-classic').filter({ hasText: /^(SIFT|AKAZE): \d+ matches shown of \d+ · \d+ inliers/ });
+        await classic.waitFor({ timeout: 90_000 });
+        await page.getByTestId('caption-coam').filter({ hasText: /^CoAM: 30 matches shown of \d+ · \d+ inliers/ }).waitFor({ timeout: 20_000 });
         assert(errors.length === 0, `page errors: ${errors.join(' | ')}`);
-        console.log(`    ${precached.keys.length} files precached; ${n} matches offline`);
+        console.log(`    ${precached.keys.length} files precached; ${n} matches offline; the comparison offline: ${await classic.textContent()}`);
       } finally {
         await b.close();
         await served.close();

@@ -4,6 +4,7 @@ a split of the same weights into an encoder and a conditioned decoder.
 
     /usr/bin/python3 models/export.py                                  # from models/checkpoints/main/latest.pt
     /usr/bin/python3 models/export.py --checkpoint path/to/best.pt --metrics eval.json
+    /usr/bin/python3 models/export.py --fp16                           # weights stored as float16 (every graph)
     /usr/bin/python3 models/export.py --attention-only                 # add coam-attention.onnx beside models/coam.pt
 
 Writes:
@@ -20,6 +21,10 @@ Writes:
                          condition_s16, condition_s32: the encoder graph's outputs); outputs
                          attention_s16, attention_s32, float32 [1,hA*wA,hB*wB], each row the softmax
                          over B's grid (row-major, y*w + x): where each cell of A looked in B
+  --fp16                 stores every weight as float16, the attention graph's too (coam/fp16.py makes
+                         the network float16-exact first, so PyTorch's reference and the parity tests
+                         still hold); --attention-only stores the attention graph's as float16 when the
+                         sidecar says the weights beside it are (or --fp16 asks)
   models/coam.json       the sidecar (stride, descriptorDim, multiple, training facts, metrics, and
                          `split`: the two graphs' file names and feature names; `attention`: the
                          attention graph, its levels, inputs and outputs)
@@ -41,6 +46,7 @@ import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from coam.network import ENCODERS, PRETRAINED_ROOT, CoamConfig, CoamNet, count_parameters  # noqa: E402
+from coam.fp16 import make_fp16_exact, store_initializers_fp16  # noqa: E402
 import reference  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -197,14 +203,25 @@ def export_attention(model: CoamNet, path: str, contract_path: str) -> dict:
     }
 
 
-def add_attention(out: str) -> None:
+def store_fp16(path: str) -> None:
+    """Store a graph's float16-exact weights as float16 (coam/fp16.py) and say how many."""
+    counts = store_initializers_fp16(path)
+    print(f"{os.path.basename(path)}: {counts['fp16']} weights stored as float16, {counts['fp32']} kept float32")
+
+
+def add_attention(out: str, fp16: bool = False) -> None:
     """The attention graph for the weights already exported in `out` (coam.pt), and the sidecar's
-    `attention` key; every other file there stays as it is."""
+    `attention` key; every other file there stays as it is. Its weights are stored as float16 when
+    the sidecar says the others are (an --fp16 export's coam.pt is float16-exact), or `fp16` asks:
+    only values float16 holds exactly are stored so, so the graph computes the same either way."""
     model, _ = load_model(os.path.join(out, "coam.pt"))
     sidecar_path = os.path.join(out, "coam.json")
     with open(sidecar_path) as f:
         sidecar = json.load(f)
-    sidecar["attention"] = export_attention(model, os.path.join(out, "coam-attention.onnx"), os.path.join(out, "coam.onnx"))
+    attention_path = os.path.join(out, "coam-attention.onnx")
+    sidecar["attention"] = export_attention(model, attention_path, os.path.join(out, "coam.onnx"))
+    if fp16 or str(sidecar.get("weights", "")).startswith("float16"):
+        store_fp16(attention_path)
     with open(sidecar_path, "w") as f:
         json.dump(sidecar, f, indent=2)
         f.write("\n")
@@ -246,6 +263,9 @@ def main(argv=None):
     p.add_argument("--version", default="")
     p.add_argument("--metrics", default="", help="a JSON of measured metrics to put in the sidecar")
     p.add_argument("--untrained", action="store_true", help="export random weights (a test model)")
+    p.add_argument("--fp16", action="store_true",
+                   help="store the weights as float16 (half the download; the graphs compute in float32). "
+                        "The weights are made float16-exact first (coam/fp16.py), so the parity tests hold")
     p.add_argument("--encoder", choices=list(ENCODERS), default="plain",
                    help="with --untrained: the encoder (mobilenetv2 and resnet50v2 start from ImageNet when "
                         "../shared/pretrained is there)")
@@ -254,7 +274,7 @@ def main(argv=None):
                         "weights already in --out (coam.pt); the other files stay as they are")
     args = p.parse_args(argv)
     if args.attention_only:
-        add_attention(args.out)
+        add_attention(args.out, args.fp16)
         return
 
     if args.untrained:
@@ -265,12 +285,22 @@ def main(argv=None):
         model, ck = model.eval(), {"step": 0, "elapsed": 0, "seed": 0, "objective": "none (untrained)"}
     else:
         model, ck = load_model(args.checkpoint)
+    if args.fp16:
+        print(f"float16-exact weights: {make_fp16_exact(model)}")
     cfg = model.config
     onnx_path = os.path.join(args.out, "coam.onnx")
     export_onnx(model, onnx_path)
     split = export_split(model, os.path.join(args.out, "coam-encoder.onnx"), os.path.join(args.out, "coam-decoder.onnx"))
+    if args.fp16:
+        for name in (os.path.basename(onnx_path), split["encoder"], split["decoder"]):
+            store_fp16(os.path.join(args.out, name))
     # Ties the split to this contract graph: a loader uses the split only beside the graph it came from.
     split["contractSha256"] = sha256(onnx_path)
+    # The co-attention graph, fed the split's encoder outputs (tied to the same contract graph).
+    attention_path = os.path.join(args.out, "coam-attention.onnx")
+    attention = export_attention(model, attention_path, onnx_path)
+    if args.fp16:
+        store_fp16(attention_path)
     torch.save({"model": model.state_dict(), "config": cfg.to_dict()}, os.path.join(args.out, "coam.pt"))
 
     metrics = {}
@@ -294,6 +324,7 @@ def main(argv=None):
         "inputs": {"image": "float32 [1,3,H,W] RGB in [0,1]", "condition": "float32 [1,3,Hc,Wc] RGB in [0,1]"},
         "outputs": {"descriptors": "float32 [1,D,H/stride,W/stride], unit L2 along axis 1",
                     "distinctiveness": "float32 [1,1,H/stride,W/stride] in [0,1]"},
+        "weights": "float16 (computed in float32)" if args.fp16 else "float32",
         "architecture": {**cfg.to_dict(), "parameters": count_parameters(model)},
         "training": {
             "data": training_data(cfg, ck.get("args", {})),
@@ -308,7 +339,7 @@ def main(argv=None):
         },
         "metrics": metrics,
         "split": split,
-        "attention": export_attention(model, os.path.join(args.out, "coam-attention.onnx"), onnx_path),
+        "attention": attention,
     }
     with open(sidecar_path, "w") as f:
         json.dump(sidecar, f, indent=2)
@@ -317,7 +348,7 @@ def main(argv=None):
     reference.write_attention_fixtures(model, os.path.join(args.out, "fixtures"))
     size_mb = os.path.getsize(onnx_path) / 1e6
     print(f"wrote {onnx_path} ({size_mb:.2f} MB, {count_parameters(model) / 1e6:.2f} M parameters, step {step}), "
-          f"{split['encoder']}, {split['decoder']}, {sidecar_path}, fixtures")
+          f"{split['encoder']}, {split['decoder']}, {attention['graph']}, {sidecar_path}, fixtures")
 
 
 if __name__ == "__main__":

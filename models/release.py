@@ -5,7 +5,9 @@
     /usr/bin/python3 models/release.py --checkpoint models/checkpoints/main/best.pt
 
 Steps (each prints what it runs):
-  1. export.py: models/coam.onnx, the encoder/decoder split, coam.json, coam.pt, fixtures
+  1. export.py --fp16: models/coam.onnx, the encoder/decoder split, the attention graph, coam.json,
+     coam.pt, fixtures
+     (weights stored as float16, computed in float32; --fp32 keeps them float32)
   2. `npx coam eval <val>`                     the model, conditioned on the other image, with the
                                                default test-time search (B turned / rescaled when
                                                the upright matches fail a homography check, finer
@@ -64,6 +66,12 @@ def summary(report_path: str) -> dict:
             "pairs": s["pairs"], "meanMatches": round(s["meanMatches"], 1),
             "successThresholdsPx": s["successThresholdsPx"], "success": [round(x, 3) for x in s["success"]],
             "medianEpipolarErrorPx": round(s["medianEpipolarErrorPx"], 2)}
+    if "pose" in groups:
+        s = groups["pose"]["summary"]
+        out["pose"] = {
+            "pairs": s["pairs"], "meanMatches": round(s["meanMatches"], 1),
+            "aucThresholdsDeg": s["aucThresholdsDeg"], "auc": [round(x, 3) for x in s["auc"]],
+            "medianPoseErrorDeg": round(s["medianPoseErrorDeg"], 1)}
     return out
 
 
@@ -73,6 +81,8 @@ def main(argv=None) -> int:
     p.add_argument("--val", default=os.path.join(ROOT, "..", "shared", "data", "val"))
     p.add_argument("--reports", default=os.path.join(HERE, "runs", "release"))
     p.add_argument("--threads", type=int, default=2, help="WASM threads for coam eval")
+    p.add_argument("--fp32", action="store_true", help="store the weights as float32 (default: float16, half the "
+                                                     "download; export.py --fp16)")
     args = p.parse_args(argv)
     if not os.path.isdir(args.val):
         print(f"release: no validation data at {args.val}; nothing measured, nothing changed", file=sys.stderr)
@@ -82,7 +92,8 @@ def main(argv=None) -> int:
     py = sys.executable
     val = os.path.relpath(args.val, ROOT)
 
-    run([py, os.path.join(HERE, "export.py"), "--checkpoint", args.checkpoint])
+    precision = [] if args.fp32 else ["--fp16"]
+    run([py, os.path.join(HERE, "export.py"), "--checkpoint", args.checkpoint, *precision])
     coam_dir = r("coam-matches")
     run(["npx", "coam", "eval", val, "--threads", str(args.threads), "--json", r("eval-pair.json"),
          "--save-matches", coam_dir], r("eval-pair.txt"))
@@ -123,7 +134,7 @@ def main(argv=None) -> int:
     }
     with open(r("metrics.json"), "w") as f:
         json.dump(metrics, f, indent=1)
-    run([py, os.path.join(HERE, "export.py"), "--checkpoint", args.checkpoint, "--metrics", r("metrics.json")])
+    run([py, os.path.join(HERE, "export.py"), "--checkpoint", args.checkpoint, *precision, "--metrics", r("metrics.json")])
     for name in ["eval-pair.txt", "eval-upright.txt", "eval-self.txt", "eval-noratio.txt", "eval-sift.txt",
                  "eval-sift1024.txt", *studies]:
         print(f"\n== {name}")

@@ -8,12 +8,15 @@
  */
 import { probeBackend } from './state/controller';
 import { useCoam } from './state/store';
-import { shownAttention } from './state/derived';
+import { useBaseline } from './state/baseline';
+import { figureShow, shownAttention } from './state/derived';
 import type { MatchOverlay } from './render/overlay';
 
 export interface DebugHook {
   /** The viewer's overlay as it comes and goes: counts its frames and reads its camera. */
   attachOverlay(overlay: MatchOverlay | null): void;
+  /** The classic matcher's pane's overlay as it comes and goes: its camera and drawn lines. */
+  attachClassicOverlay(overlay: MatchOverlay | null): void;
 }
 
 /** Whether this page load asks for the hook. */
@@ -23,6 +26,7 @@ export function debugHookRequested(search: string): boolean {
 
 export function installDebugHook(): DebugHook {
   let overlay: MatchOverlay | null = null;
+  let classicOverlay: MatchOverlay | null = null;
   const marks: Record<string, number> = {};
   const debug = {
     frames: 0,
@@ -38,6 +42,18 @@ export function installDebugHook(): DebugHook {
     /** The figure's camera (zoom, centre), or null before the viewer exists. */
     get view() {
       return overlay?.viewState ?? null;
+    },
+    /** Match lines each pane draws now (null: no such pane), and the classic pane's camera. */
+    get lines() {
+      return { coam: overlay?.linesDrawn ?? null, classic: classicOverlay?.linesDrawn ?? null };
+    },
+    get classicView() {
+      return classicOverlay?.viewState ?? null;
+    },
+    /** The classic matcher: its state, the counts it reported, and what the figure shows. */
+    get classic() {
+      const b = useBaseline.getState();
+      return { enabled: b.enabled, show: figureShow(b), status: b.status, total: b.total, counts: b.counts };
     },
     get inferenceRuns() {
       return useCoam.getState().inferenceRuns;
@@ -112,6 +128,9 @@ export function installDebugHook(): DebugHook {
           debug.lastFrameAt = performance.now();
         };
       }
+    },
+    attachClassicOverlay(next) {
+      classicOverlay = next;
     },
   };
 }

@@ -51,6 +51,8 @@ class CoamConfig:
     decoder_widths: tuple = (96, 64, 48)  # at strides 16, 8, 4
     descriptor_dim: int = 64
     distinctiveness_hidden: int = 32
+    # Every BatchNorm's epsilon: 0 in a float16-exact export, whose variances already hold it (coam/fp16.py).
+    batchnorm_eps: float = 1e-5
 
     def __post_init__(self):
         if self.encoder not in ENCODERS:
@@ -108,6 +110,8 @@ class InvertedResidual(nn.Module):
     projection, a residual when the shape is kept. Named as the ImageNet tensors are (conv0-2,
     bn0-2: conv0 exists even at expansion 1)."""
 
+    CONV_BN_PAIRS = (("conv0", "bn0"), ("conv1", "bn1"), ("conv2", "bn2"))  # each BN reads only its conv
+
     def __init__(self, cin: int, cout: int, expansion: int, stride: int):
         super().__init__()
         mid = cin * expansion
@@ -125,6 +129,8 @@ class InvertedResidual(nn.Module):
 
 
 class MobileNetV2Stem(nn.Module):
+    CONV_BN_PAIRS = (("conv0", "bn0"),)
+
     def __init__(self):
         super().__init__()
         self.conv0, self.bn0 = nn.Conv2d(3, 32, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(32)
@@ -193,6 +199,8 @@ class BottleneckV2(nn.Module):
     plus the residual (a strided 1x1 of the activated input when the shape changes). Layers named
     as in Gluon's BottleneckV2 (bn1-3, conv1-3, downsample)."""
 
+    CONV_BN_PAIRS = (("conv1", "bn2"), ("conv2", "bn3"))  # bn1 reads the residual stream, not a conv
+
     def __init__(self, cin: int, cout: int, stride: int):
         super().__init__()
         mid = cout // 4
@@ -215,6 +223,8 @@ class BottleneckV2(nn.Module):
 
 class ResNetV2Stem(nn.Module):
     """The input BatchNorm (no scale or shift: a fixed normalisation), the 7x7 stride-2 conv, BN-ReLU."""
+
+    CONV_BN_PAIRS = (("conv0", "bn0"),)
 
     def __init__(self):
         super().__init__()
@@ -374,6 +384,10 @@ class CoamNet(nn.Module):
         self.distinctiveness_head = nn.Sequential(
             nn.Conv2d(cin, hidden, 1), nn.ReLU(inplace=True), nn.Conv2d(hidden, 1, 1), nn.Sigmoid()
         )
+        if config.batchnorm_eps != 1e-5:
+            for m in self.modules():
+                if isinstance(m, nn.BatchNorm2d):
+                    m.eps = config.batchnorm_eps
 
     @property
     def pretrained_encoder(self) -> bool:

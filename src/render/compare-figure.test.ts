@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareFigureSvg, INLIER_COLOR, OUTLIER_COLOR, panelCaption, UNJUDGED_COLOR, type ComparePanel } from './compare-figure';
+import { compareFigureSvg, countsCaption, INLIER_COLOR, OUTLIER_COLOR, panelCaption, UNJUDGED_COLOR, type ComparePanel } from './compare-figure';
 
 const panel = (name: string, n: number, flags: number[] | null, total: number): ComparePanel => ({
   name,
@@ -45,6 +45,9 @@ describe('compareFigureSvg', () => {
       for (const y of [y1, y2]) expect(y).toBeLessThanOrEqual(1080);
     }
     expect(panelCaption(panel('ORB', 3, null, 3))).toBe('ORB: 3 matches shown of 3 · no model');
+    // The app's panes word their counts the same way, and say when RANSAC is still fitting.
+    expect(countsCaption('CoAM', 0, 0, 'homography', 0)).toBe('CoAM: 0 matches shown of 0 · 0 inliers (0%)');
+    expect(countsCaption('CoAM', 5, 9, 'fundamental', undefined)).toBe('CoAM: 5 matches shown of 9 · fitting fundamental…');
     // RANSAC off: no verdicts, every line one neutral colour, and the captions say so.
     const off = compareFigureSvg({ imageA: { width: 320, height: 480, href: null }, imageB: { width: 640, height: 480, href: null }, coam: panel('CoAM', 5, null, 40), baseline: panel('ORB', 2, null, 2), ransac: 'off' });
     expect(off.match(new RegExp(`<line [^>]*stroke="${UNJUDGED_COLOR}"`, 'g'))).toHaveLength(7);

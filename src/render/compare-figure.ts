@@ -47,17 +47,27 @@ export const UNJUDGED_COLOR = '#3b82f6';
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const f = (v: number) => v.toFixed(1);
 
-/** "CoAM: 50 matches shown of 212 · 31 inliers (62%)" (or "no model" where RANSAC found none). */
+/**
+ * "CoAM: 50 matches shown of 212 · 31 inliers (62%)": one matcher's counts, as the figure and the
+ * app's panes word them. `inliers`: null where RANSAC found no model, undefined while it is fitting.
+ */
+export function countsCaption(name: string, shown: number, total: number, ransac: CompareFigureInput['ransac'], inliers: number | null | undefined): string {
+  const head = `${name}: ${shown} matches shown of ${total}`;
+  if (ransac === 'off') return head;
+  if (inliers === undefined) return `${head} · fitting ${ransac}…`;
+  if (inliers === null) return `${head} · no model`;
+  return `${head} · ${inliers} inliers (${shown ? Math.round((100 * inliers) / shown) : 0}%)`;
+}
+
+/** The caption of one panel (see `countsCaption`). */
 export function panelCaption(p: ComparePanel, ransac: CompareFigureInput['ransac'] = 'homography'): string {
   const shown = p.matches.length;
-  if (ransac === 'off') return `${p.name}: ${shown} matches shown of ${p.total}`;
-  let fit = 'no model';
+  let inliers: number | null = null;
   if (p.inlierFlags) {
-    let n = 0;
-    for (let i = 0; i < shown; i++) n += p.inlierFlags[i] ? 1 : 0;
-    fit = `${n} inliers (${shown ? Math.round((100 * n) / shown) : 0}%)`;
+    inliers = 0;
+    for (let i = 0; i < shown; i++) inliers += p.inlierFlags[i] ? 1 : 0;
   }
-  return `${p.name}: ${shown} matches shown of ${p.total} · ${fit}`;
+  return countsCaption(p.name, shown, p.total, ransac, inliers);
 }
 
 function panelDetail(p: ComparePanel, ransac: string): string {

@@ -52,3 +52,18 @@ export function figurePositions(pairs: Float32Array, layout: FigureLayout): Floa
   }
   return out;
 }
+
+/** Two panes of one stage: one above the other, or side by side. */
+export type PaneSplit = 'rows' | 'columns';
+
+/**
+ * How two views of the same figure share a stage: one above the other ('rows') or side by side
+ * ('columns'), whichever draws the figure larger once each pane has given `captionHeight` css px to
+ * its caption. A wide pair (side by side) stacks its two views; a tall one puts them side by side.
+ */
+export function paneSplit(figure: Size, stage: Size, captionHeight = 0): PaneSplit {
+  const fw = Math.max(1, figure.width);
+  const fh = Math.max(1, figure.height);
+  const fitted = (w: number, h: number) => Math.min(w / fw, Math.max(0, h - captionHeight) / fh);
+  return fitted(stage.width / 2, stage.height) > fitted(stage.width, stage.height / 2) ? 'columns' : 'rows';
+}

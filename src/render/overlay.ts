@@ -99,6 +99,8 @@ export class MatchOverlay {
   private frame = 0;
   /** Called after each drawn frame (the benchmark measures slider → this). */
   onFrame: (() => void) | null = null;
+  /** Called when the camera moves (pan, zoom, fit, resize): `linkViews` mirrors it. */
+  onView: (() => void) | null = null;
 
   constructor(readonly canvas: HTMLCanvasElement) {
     // MSAA keeps thin lines smooth; on a software rasteriser it only costs frame time.
@@ -386,6 +388,18 @@ export class MatchOverlay {
     return { ...this.view };
   }
 
+  /** Move the camera to another overlay's view of the same figure (fitted: fit this canvas). */
+  setView(view: { cx: number; cy: number; zoom: number; fitted: boolean }): void {
+    if (view.fitted) return this.fit();
+    this.view = { ...view };
+    this.updateCamera();
+  }
+
+  /** How many match lines the last draw range shows (the tests read it). */
+  get linesDrawn(): number {
+    return this.lines.visible ? this.lines.geometry.instanceCount : 0;
+  }
+
   /** Fit the whole figure in the canvas. */
   fit(): void {
     const { width, height } = this.cssSize();
@@ -428,6 +442,7 @@ export class MatchOverlay {
     c.bottom = -(cy + height / 2 / zoom);
     c.updateProjectionMatrix();
     this.invalidate();
+    this.onView?.();
   }
 
   /** Call when the canvas's CSS size changed. */
@@ -490,4 +505,28 @@ export class MatchOverlay {
     });
     this.renderer.dispose();
   }
+}
+
+/**
+ * Two overlays of the same figure (CoAM's and the classic matcher's panes) move as one: a pan or
+ * zoom in either is mirrored in the other. Returns the unlink.
+ */
+export function linkViews(a: MatchOverlay, b: MatchOverlay): () => void {
+  let mirroring = false;
+  const follow = (from: MatchOverlay, to: MatchOverlay) => () => {
+    if (mirroring) return;
+    mirroring = true;
+    try {
+      to.setView(from.viewState);
+    } finally {
+      mirroring = false;
+    }
+  };
+  a.onView = follow(a, b);
+  b.onView = follow(b, a);
+  b.setView(a.viewState);
+  return () => {
+    a.onView = null;
+    b.onView = null;
+  };
 }

@@ -1,6 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import type { Conditioning, PairResult, Point } from '../core/types';
-import { attentionLevelName, attentionUnavailable, conditioningComparison, currentAttention, effectiveLayout, runBlocker, shownAttention } from './derived';
+import {
+  attentionCaption,
+  attentionLevelName,
+  attentionUnavailable,
+  classicCaption,
+  classicFit,
+  classicShownCount,
+  classicStatusText,
+  coamCaption,
+  conditioningComparison,
+  currentAttention,
+  effectiveLayout,
+  figureShow,
+  figureSize,
+  runBlocker,
+  shownAttention,
+} from './derived';
+import type { BaselineState } from './baseline';
 import { figureLayout } from '../render/layout';
 import type { CoamState, RunSummary } from './store';
 
@@ -112,5 +129,81 @@ describe('the attention view', () => {
     expect(shown.ringRadius).toBeCloseTo((0.6 * 16) / 0.5);
     expect(shownAttention({ ...s, view: 'matches' })).toBeNull();
     expect(shownAttention({ ...s, attentionLevel: 's32' })).toBeNull(); // that level was not computed
+
+    // CoAM's pane's caption beside the classic matcher's: the point and level, what to do, or CoAM's own before a result.
+    const more = { k: 10, ransac: 'off' as const, geometry: null };
+    expect(attentionCaption({ ...s, ...more })).toBe('CoAM attention of A (10, 20) over B · level s16');
+    expect(attentionCaption({ ...s, ...more, attentionQuery: { from: 'A', xy: [11, 20] } })).toBe('CoAM attention: computing…');
+    expect(attentionCaption({ ...s, ...more, attentionQuery: null, attention: null })).toBe('CoAM attention: click a point of A (or of B)');
+    expect(attentionCaption({ ...s, ...more, result: null, run: { status: 'running', runId: 4 } })).toBe('CoAM: matching…');
+  });
+});
+
+describe('the classic matcher in the live view', () => {
+  const lines = (n: number) => ({ pairs: new Float32Array(n * 4), scores: new Float32Array(n).map((_, i) => 1 - i / n) });
+  const classic = (over: Partial<BaselineState> = {}): BaselineState => ({
+    enabled: true,
+    show: 'compare',
+    status: 'done',
+    detector: 'sift',
+    ran: 'akaze',
+    total: 40,
+    counts: { total: 40, shown: 10, inliers: 6, k: 10, ransac: 'homography' },
+    shown: { matches: [], inlierFlags: Uint8Array.from([1, 1, 1, 1, 1, 1, 0, 0, 0, 0]), fedA: [256, 208], fedB: [256, 208] },
+    lines: lines(40),
+    ms: 12,
+    loadMs: 0,
+    ...over,
+  });
+
+  it("shows the classic matcher's pane only while it is on", () => {
+    expect(figureShow(classic())).toBe('compare');
+    expect(figureShow(classic({ show: 'classic' }))).toBe('classic');
+    expect(figureShow(classic({ enabled: false }))).toBe('coam');
+  });
+
+  it("draws the same top-K prefix as CoAM's, within what it has", () => {
+    expect(classicShownCount({ k: 10 }, classic())).toBe(10);
+    expect(classicShownCount({ k: 500 }, classic())).toBe(40);
+    expect(classicShownCount({ k: 0 }, classic())).toBe(0);
+    expect(classicShownCount({ k: 10 }, classic({ status: 'running', lines: null }))).toBe(0);
+  });
+
+  it('colours by its RANSAC verdicts only when they were counted for this K and kind', () => {
+    expect(classicFit({ k: 10, ransac: 'homography' }, classic())?.inliers).toBe(6);
+    expect(classicFit({ k: 10, ransac: 'homography' }, classic())?.flags?.length).toBe(10);
+    // The slider moved, or the kind changed, or RANSAC is off: no verdicts (the score ramp) until counted.
+    expect(classicFit({ k: 11, ransac: 'homography' }, classic())).toBeNull();
+    expect(classicFit({ k: 10, ransac: 'fundamental' }, classic())).toBeNull();
+    expect(classicFit({ k: 10, ransac: 'off' }, classic())).toBeNull();
+  });
+
+  it('captions both panes alike: counts, inliers and their share, or what each is doing', () => {
+    expect(classicCaption({ k: 10, ransac: 'homography' }, classic())).toBe('AKAZE: 10 matches shown of 40 · 6 inliers (60%)');
+    expect(classicCaption({ k: 20, ransac: 'homography' }, classic())).toBe('AKAZE: 20 matches shown of 40 · fitting homography…');
+    expect(classicCaption({ k: 10, ransac: 'off' }, classic())).toBe('AKAZE: 10 matches shown of 40');
+    expect(classicCaption({ k: 10, ransac: 'homography' }, classic({ counts: { total: 40, shown: 10, inliers: null, k: 10, ransac: 'homography' } }))).toBe(
+      'AKAZE: 10 matches shown of 40 · no model',
+    );
+    expect(classicCaption({ k: 10, ransac: 'off' }, classic({ status: 'loading', ran: null, lines: null }))).toBe('SIFT: loading OpenCV…');
+    expect(classicCaption({ k: 10, ransac: 'off' }, classic({ status: 'error', error: 'OpenCV.js did not load', lines: null }))).toBe('AKAZE: OpenCV.js did not load');
+    // The strip's line keeps its own wording (the time it took).
+    expect(classicStatusText({ ransac: 'homography' }, classic())).toBe('AKAZE: 10 matches shown of 40 · 6 inliers · 12 ms');
+
+    const matches = Array.from({ length: 30 }, () => ({ xyA: [0, 0], xyB: [0, 0] }));
+    const result = { matches } as unknown as NonNullable<CoamState['result']>;
+    const model = { status: 'ready' as const, label: 'm', info: null, backend: 'wasm' as const, threads: 1, loadMs: 0 };
+    const run = { status: 'done' as const, runId: 2 };
+    const geometry = { runId: 2, kind: 'homography' as const, k: 10, matrix: [1, 0, 0, 0, 1, 0, 0, 0, 1], inliers: new Uint8Array(10), inlierCount: 7, ms: 1 };
+    expect(coamCaption({ result, run, k: 10, ransac: 'homography', geometry, model })).toBe('CoAM: 10 matches shown of 30 · 7 inliers (70%)');
+    expect(coamCaption({ result, run, k: 12, ransac: 'homography', geometry, model })).toBe('CoAM: 12 matches shown of 30 · fitting homography…');
+    expect(coamCaption({ result, run, k: 10, ransac: 'homography', geometry: { ...geometry, matrix: null, inlierCount: 0 }, model })).toBe('CoAM: 10 matches shown of 30 · no model');
+    expect(coamCaption({ result: null, run: { status: 'running', runId: 3 }, k: 10, ransac: 'off', geometry: null, model })).toBe('CoAM: matching…');
+  });
+
+  it("sizes the figure as the overlay lays it out (the panes' split follows it)", () => {
+    const entry = (width: number, height: number) => ({ id: 'x', name: 'x', status: 'ready' as const, bitmap: null, width, height });
+    expect(figureSize({ layout: 'side', images: { A: entry(800, 640), B: entry(400, 320) } })).toEqual({ width: 800 + 13 + 800, height: 640 });
+    expect(figureSize({ layout: 'auto', images: { A: entry(800, 640), B: null } })).toBeNull();
   });
 });

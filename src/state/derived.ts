@@ -6,7 +6,10 @@ import type { DenseOutput, FedGeometry, PairResult, Point, Slot } from '../core/
 import { peaksInOriginal, type AttentionLevel, type Peak } from '../core/attention';
 import { cellCenterFed, nearestCell, similarityMap } from '../core/matching';
 import { fedToOriginal, originalToFed } from '../core/image';
-import type { AttentionResult, CoamState, GeometryResult, Layout } from './store';
+import { figureLayout, type Size } from '../render/layout';
+import { countsCaption } from '../render/compare-figure';
+import type { BaselineState } from './baseline';
+import type { AttentionResult, CoamState, FigureShow, GeometryResult, Layout } from './store';
 
 /** K is a prefix of the sorted list; it never exceeds what there is. */
 export function shownCount(s: Pick<CoamState, 'k' | 'result'>): number {
@@ -38,6 +41,14 @@ export function effectiveLayout(s: Pick<CoamState, 'layout' | 'images'>): Exclud
   const extremity = (layout: 'side' | 'stacked') => Math.abs(Math.log(layout === 'side' ? ra + rb : 1 / (1 / ra + 1 / rb)));
   const other = preferred === 'side' ? 'stacked' : 'side';
   return extremity(preferred) > Math.log(MAX_FIGURE_ASPECT) && extremity(other) < extremity(preferred) ? other : preferred;
+}
+
+/** The figure's size in figure units (both images at the effective layout), or null before both have a size. */
+export function figureSize(s: Pick<CoamState, 'layout' | 'images'>): Size | null {
+  const { A, B } = s.images;
+  if (!A || !B || !(A.width > 0 && A.height > 0 && B.width > 0 && B.height > 0)) return null;
+  const L = figureLayout(A, B, effectiveLayout(s));
+  return { width: L.width, height: L.height };
 }
 
 /** Why the pair cannot be (re-)run now, in words for a disabled button's title; null when it can. */
@@ -227,4 +238,74 @@ export function shownAttention(s: Pick<CoamState, 'view' | 'attention' | 'attent
     shownMemo.set(level, shown);
   }
   return shown;
+}
+
+/**
+ * Caption of CoAM's pane in the attention view (beside the classic matcher's): the point and the
+ * level drawn, or what to do; CoAM's own caption until there is a result.
+ */
+export function attentionCaption(s: Pick<CoamState, 'view' | 'attention' | 'attentionQuery' | 'attentionLevel' | 'run' | 'result' | 'model' | 'k' | 'ransac' | 'geometry'>): string {
+  if (!s.result) return coamCaption(s);
+  const att = shownAttention(s);
+  if (!att) return s.attentionQuery ? 'CoAM attention: computing…' : 'CoAM attention: click a point of A (or of B)';
+  const [x, y] = att.xy.map(Math.round);
+  return `CoAM attention of ${att.from} (${x}, ${y}) over ${att.to} · level ${att.level.level}`;
+}
+
+// The classic matcher beside CoAM, in the live view: the same top-K prefix and RANSAC, read from its store.
+
+type Classic = Pick<BaselineState, 'enabled' | 'show' | 'status' | 'detector' | 'ran' | 'total' | 'counts' | 'shown' | 'lines' | 'error' | 'ms'>;
+
+/** What the figure shows: the classic matcher's pane (alone or beside CoAM's) only while it is on. */
+export function figureShow(b: Pick<BaselineState, 'enabled' | 'show'>): FigureShow {
+  return b.enabled ? b.show : 'coam';
+}
+
+/** "AKAZE" (the detector that ran), or the one asked for before it has run. */
+export const classicName = (b: Pick<BaselineState, 'ran' | 'detector'>): string => (b.ran ?? b.detector).toUpperCase();
+
+/** Its shown prefix under the current K: min(K, its matches); 0 until it has run. */
+export function classicShownCount(s: Pick<CoamState, 'k'>, b: Pick<BaselineState, 'status' | 'lines'>): number {
+  return b.status === 'done' && b.lines ? Math.max(0, Math.min(s.k, b.lines.scores.length)) : 0;
+}
+
+/**
+ * Its RANSAC verdicts if they were counted for the current K and RANSAC kind, as `currentGeometry`
+ * is CoAM's: `inliers` null where no model was found; null while they are being counted.
+ */
+export function classicFit(s: Pick<CoamState, 'k' | 'ransac'>, b: Pick<BaselineState, 'status' | 'counts' | 'shown'>): { inliers: number | null; flags: Uint8Array | null } | null {
+  if (s.ransac === 'off' || b.status !== 'done' || !b.counts || !b.shown) return null;
+  if (b.counts.k !== s.k || b.counts.ransac !== s.ransac) return null;
+  return { inliers: b.counts.inliers, flags: b.shown.inlierFlags };
+}
+
+/** The strip's line for the classic matcher: its state, or its counts under the current top-K and RANSAC. */
+export function classicStatusText(s: Pick<CoamState, 'ransac'>, b: Classic): string {
+  const name = classicName(b);
+  if (b.status === 'waiting' || b.status === 'off') return `${name}: waiting for two images`;
+  if (b.status === 'loading') return `${name}: loading OpenCV…`;
+  if (b.status === 'running') return `${name}: matching…`;
+  if (b.status === 'error') return `${name}: ${b.error ?? 'failed'}`;
+  if (!b.counts) return `${name}: ${b.total} matches`;
+  const inliers = b.counts.ransac === 'off' ? '' : b.counts.inliers === null ? ` · no ${s.ransac} found` : ` · ${b.counts.inliers} inliers`;
+  return `${name}: ${b.counts.shown} matches shown of ${b.counts.total}${inliers} · ${b.ms.toFixed(0)} ms`;
+}
+
+/** Caption of CoAM's pane: its counts under the current top-K and RANSAC, or what it is doing. */
+export function coamCaption(s: Pick<CoamState, 'result' | 'run' | 'k' | 'ransac' | 'geometry' | 'model'>): string {
+  if (!s.result) {
+    if (s.run.status === 'running') return 'CoAM: matching…';
+    if (s.run.status === 'error') return 'CoAM: matching failed';
+    return s.model.status === 'loading' ? 'CoAM: loading the model…' : 'CoAM: waiting for two images';
+  }
+  const g = currentGeometry(s);
+  const caption = countsCaption('CoAM', shownCount(s), totalCount(s), s.ransac, g ? (g.matrix ? g.inlierCount : null) : undefined);
+  return s.run.interim ? `${caption} · trying other views…` : caption;
+}
+
+/** Caption of the classic matcher's pane, worded as CoAM's. */
+export function classicCaption(s: Pick<CoamState, 'k' | 'ransac'>, b: Classic): string {
+  if (b.status !== 'done' || !b.lines) return classicStatusText(s, b);
+  const fit = classicFit(s, b);
+  return countsCaption(classicName(b), classicShownCount(s, b), b.total, s.ransac, fit ? fit.inliers : undefined);
 }

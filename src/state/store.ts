@@ -15,6 +15,9 @@ export type HeatmapMode = 'off' | 'distinctiveness';
 export type RansacMode = 'off' | GeometryKind;
 /** What the figure shows: the matches, or the co-attention at a clicked point. */
 export type FigureView = 'matches' | 'attention';
+/** What the figure shows while the classic matcher is on: CoAM's lines, the classic matcher's, or both panes. */
+export type FigureShow = 'coam' | 'classic' | 'compare';
+export const FIGURE_SHOWS: readonly FigureShow[] = ['coam', 'classic', 'compare'];
 
 export interface ImageEntry {
   /** Worker-side key of the decoded raster. */

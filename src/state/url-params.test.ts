@@ -131,4 +131,37 @@ describe('URL parameters', () => {
     const plain = buildShareUrl(BASE, { k: 10, layout: 'auto', heatmap: 'off', ransac: 'off', view: 'matches', attention: { from: 'A', xy: [1, 2] } });
     expect(new URL(plain).searchParams.has('point')).toBe(false);
   });
+
+  it('opens on the classic matcher or on both (show=classic|compare), which turns it on; the share URL keeps it', () => {
+    const compare = parseUrlSettings('?sample=graf&show=compare&embed=1', BASE);
+    expect([compare.show, compare.baseline, compare.warnings]).toEqual(['compare', true, []]);
+    expect(parseUrlSettings('?baseline=1&show=classic', BASE)).toMatchObject({ show: 'classic', baseline: true, warnings: [] });
+    // show=coam is CoAM's view, whatever the classic matcher does.
+    expect(parseUrlSettings('?show=coam', BASE)).toMatchObject({ show: 'coam', baseline: false });
+    const w = (q: string) => parseUrlSettings(q, BASE).warnings.join(' | ');
+    expect(w('?show=both')).toMatch(/Parameter "show" must be coam, classic or compare; "both" ignored/);
+    expect(parseUrlSettings('?show=both', BASE)).toMatchObject({ show: undefined, baseline: false });
+    // Asked for with the classic matcher turned off: CoAM's view, and a message saying why.
+    const off = parseUrlSettings('?baseline=0&show=compare', BASE);
+    expect([off.show, off.baseline]).toEqual([undefined, false]);
+    expect(off.warnings.join(' ')).toMatch(/"show" "compare" needs the classic matcher \(baseline=1\)/);
+    const url = buildShareUrl(BASE, { a: 'graf1', b: 'graf3', k: 10, layout: 'auto', heatmap: 'off', ransac: 'homography', baseline: true, show: 'compare', embed: true });
+    expect(parseUrlSettings(new URL(url).search, BASE)).toMatchObject({ show: 'compare', baseline: true, embed: true, warnings: [] });
+    // Without the classic matcher, or on CoAM's view, the URL does not name it.
+    expect(new URL(buildShareUrl(BASE, { k: 10, layout: 'auto', heatmap: 'off', ransac: 'off', show: 'compare' })).searchParams.has('show')).toBe(false);
+    expect(new URL(buildShareUrl(BASE, { k: 10, layout: 'auto', heatmap: 'off', ransac: 'off', baseline: true, show: 'coam' })).searchParams.has('show')).toBe(false);
+  });
+
+  it('opens the attention view beside the classic matcher: show=compare keeps both, show=classic becomes both with a note; the share URL carries both', () => {
+    const both = parseUrlSettings('?sample=graf&show=compare&view=attention&point=100,80&level=s32&embed=1', BASE);
+    expect([both.show, both.baseline, both.view, both.point, both.level, both.warnings]).toEqual(['compare', true, 'attention', [100, 80], 's32', []]);
+    const alone = parseUrlSettings('?sample=graf&show=classic&view=attention', BASE);
+    expect([alone.show, alone.baseline, alone.view]).toEqual(['compare', true, 'attention']);
+    expect(alone.warnings.join(' ')).toMatch(/"show" "classic" would hide CoAM's pane, where the attention view draws; both panes are shown/);
+    // Without the attention view, show=classic stays the classic matcher alone.
+    expect(parseUrlSettings('?show=classic&view=matches', BASE)).toMatchObject({ show: 'classic', warnings: [] });
+    const url = buildShareUrl(BASE, { k: 10, layout: 'auto', heatmap: 'off', ransac: 'off', baseline: true, show: 'compare', view: 'attention', attention: { from: 'B', xy: [5, 6] }, level: 's16', embed: true });
+    const back = parseUrlSettings(new URL(url).search, BASE);
+    expect([back.show, back.baseline, back.view, back.point, back.from, back.level, back.embed, back.warnings]).toEqual(['compare', true, 'attention', [5, 6], 'B', 's16', true, []]);
+  });
 });

@@ -1,11 +1,11 @@
 /**
  * URL parameters for embedding (`a`, `b`, `k`, `layout`, `heatmap`, `ransac`, `embed`, `model`,
- * `view=attention` with `point`, `from` and `level`, ...).
+ * `baseline`, `show`, `view=attention` with `point`, `from` and `level`, ...).
  * Every value is validated against a closed set or parsed as a number; image and model sources must
  * be sample names or http(s)/relative URLs. Nothing from the URL is ever rendered as markup.
  */
 import { SAMPLE_IMAGES, SAMPLE_PAIRS, sampleUrl } from './samples';
-import type { AttentionQuery, FigureView, Layout, HeatmapMode, RansacMode } from './store';
+import { FIGURE_SHOWS, type AttentionQuery, type FigureShow, type FigureView, type Layout, type HeatmapMode, type RansacMode } from './store';
 import type { BackendName } from '../worker/protocol';
 import { SEARCH_MODES, type SearchMode } from '../core/views';
 import { DEFAULT_MATCH_OPTIONS, type Conditioning, type Point } from '../core/types';
@@ -31,8 +31,10 @@ export interface UrlSettings {
   ratio?: number;
   embed: boolean;
   present: boolean;
-  /** The classic matcher beside CoAM (`baseline=1`). */
+  /** The classic matcher beside CoAM (`baseline=1`; `show=classic` or `show=compare` imply it). */
   baseline: boolean;
+  /** What the figure shows while the classic matcher is on: CoAM, the classic matcher, or both. */
+  show?: FigureShow;
   model?: ImageRef;
   backend?: BackendName;
   longSide?: number;
@@ -123,6 +125,16 @@ export function parseUrlSettings(search: string, base?: string): UrlSettings {
     warnings,
   };
 
+  out.show = choice(p, 'show', FIGURE_SHOWS, warnings);
+  if (out.show && out.show !== 'coam') {
+    // Showing the classic matcher needs it on: show= turns it on, unless baseline=0 says otherwise.
+    if (p.get('baseline') === null) out.baseline = true;
+    else if (!out.baseline) {
+      warnings.push(`Parameter "show" ${quoted(out.show)} needs the classic matcher (baseline=1); CoAM's matches are shown.`);
+      out.show = undefined;
+    }
+  }
+
   const pairName = p.has('sample') ? 'sample' : 'pair';
   const pair = p.get(pairName);
   if (pair !== null) {
@@ -173,6 +185,11 @@ export function parseUrlSettings(search: string, base?: string): UrlSettings {
   if ((out.point || out.from || out.level) && out.view !== 'attention') {
     warnings.push('Parameters "point", "from" and "level" are for the attention view; add view=attention to show it.');
   }
+  if (out.view === 'attention' && out.show === 'classic') {
+    // The attention view draws on CoAM's pane, so the classic matcher's is shown beside it, not alone.
+    warnings.push(`Parameter "show" ${quoted('classic')} would hide CoAM's pane, where the attention view draws; both panes are shown.`);
+    out.show = 'compare';
+  }
   const model = p.get('model');
   if (model !== null) {
     const ref = resolveSource(model, base);
@@ -198,6 +215,7 @@ export function buildShareUrl(
     ratio?: number;
     longSide?: number | null;
     baseline?: boolean;
+    show?: FigureShow;
     view?: FigureView;
     /** The attention view's point. */
     attention?: AttentionQuery;
@@ -218,6 +236,7 @@ export function buildShareUrl(
   if (s.ratio !== undefined && s.ratio !== DEFAULT_MATCH_OPTIONS.maxRatio) url.searchParams.set('ratio', String(s.ratio));
   if (s.longSide) url.searchParams.set('longSide', String(s.longSide));
   if (s.baseline) url.searchParams.set('baseline', '1');
+  if (s.baseline && s.show && s.show !== 'coam') url.searchParams.set('show', s.show);
   if (s.view === 'attention') {
     url.searchParams.set('view', 'attention');
     if (s.attention) {

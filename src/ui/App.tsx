@@ -5,11 +5,13 @@ import { useCoam } from '../state/store';
 import { setPresentation } from '../state/actions';
 import { Inputs } from './Inputs';
 import { Controls, TopK } from './Controls';
-import { Viewer } from './Viewer';
+import { Figure } from './Viewer';
 import { Notices } from './Notices';
 import { BackendBadge, ConditioningCompare, InspectInfo, Legend, ProgressBar, StatusText, Timings } from './Status';
 import { useGlobalInput } from './useGlobalInput';
-import { BaselineCount } from './Baseline';
+import { BaselineCount, ShowChoice } from './Baseline';
+import { useBaseline } from '../state/baseline';
+import { figureShow } from '../state/derived';
 
 /** Shown over the empty figure: what to do first. */
 function EmptyHint() {
@@ -23,23 +25,28 @@ function EmptyHint() {
   );
 }
 
+/** `compact`: the embed's one line over the figure; beside both panes it sits below them and leaves the counts to their captions. */
 function StatusStrip({ compact }: { compact: boolean }) {
+  const panes = useBaseline(figureShow) !== 'coam';
   return (
-    <footer className={`strip ${compact ? 'compact' : ''}`}>
+    <footer className={`strip ${compact ? 'compact' : ''} ${panes ? 'below-panes' : ''}`}>
       <StatusText />
       <ProgressBar />
       <Legend />
       <InspectInfo />
       <ConditioningCompare />
-      <BaselineCount />
+      {!(compact && panes) && <BaselineCount />}
       {!compact && <BackendBadge />}
       {!compact && <Timings />}
     </footer>
   );
 }
 
-/** `onOverlay`: told of the viewer's overlay as it comes and goes (the debug hook's frame count). */
-export function App({ onOverlay }: { onOverlay?: (overlay: MatchOverlay | null) => void }) {
+/**
+ * `onOverlay`, `onClassicOverlay`: told of CoAM's overlay and the classic matcher's as they come and
+ * go (the debug hook's frame count and drawn lines).
+ */
+export function App({ onOverlay, onClassicOverlay }: { onOverlay?: (overlay: MatchOverlay | null) => void; onClassicOverlay?: (overlay: MatchOverlay | null) => void }) {
   const embed = useCoam((s) => s.embed);
   const presentation = useCoam((s) => s.presentation);
   const rootRef = useRef<HTMLDivElement>(null);
@@ -71,7 +78,7 @@ export function App({ onOverlay }: { onOverlay?: (overlay: MatchOverlay | null) 
     return (
       <div className="app embed" ref={rootRef} data-mode="embed">
         <main className="stage">
-          <Viewer label="Matches between image A and image B" onOverlay={attachOverlay} />
+          <Figure onOverlay={attachOverlay} onClassicOverlay={onClassicOverlay} />
           <Notices overlay />
         </main>
         <StatusStrip compact />
@@ -93,13 +100,14 @@ export function App({ onOverlay }: { onOverlay?: (overlay: MatchOverlay | null) 
       {presentation && (
         <div className="present-bar">
           <TopK />
-          <span className="muted">←/→ K · h heatmap · r RANSAC · s swap · space re-run · Esc exit</span>
+          <ShowChoice />
+          <span className="muted">←/→ K · h heatmap · r RANSAC · c CoAM/classic/both · s swap · space re-run · Esc exit</span>
           <button type="button" onClick={() => setPresentation(false)}>Exit</button>
         </div>
       )}
       <Notices />
       <main className="stage">
-        <Viewer label="Matches between image A and image B" onOverlay={attachOverlay} />
+        <Figure onOverlay={attachOverlay} onClassicOverlay={onClassicOverlay} />
         <EmptyHint />
       </main>
       <StatusStrip compact={false} />

@@ -1,9 +1,11 @@
 /**
- * The classic matcher beside CoAM: a toggle that loads it (lazily, in its own worker) and its own
- * "N matches" in the strip, counted with CoAM's top-K and RANSAC settings.
+ * The classic matcher beside CoAM: a toggle that loads it (lazily, in its own worker), what the
+ * figure shows while it is on (CoAM, the classic matcher, or both panes), and its own "N matches"
+ * in the strip, counted with CoAM's top-K and RANSAC settings.
  */
-import { setBaselineEnabled, useBaseline } from '../state/baseline';
-import { useCoam } from '../state/store';
+import { setBaselineEnabled, setShow, useBaseline } from '../state/baseline';
+import { classicName, classicStatusText } from '../state/derived';
+import { useCoam, type FigureShow } from '../state/store';
 
 export function BaselineToggle() {
   const enabled = useBaseline((b) => b.enabled);
@@ -15,21 +17,31 @@ export function BaselineToggle() {
   );
 }
 
+/** CoAM's lines, the classic matcher's, or both (c cycles); only while the classic matcher is on. */
+export function ShowChoice() {
+  const enabled = useBaseline((b) => b.enabled);
+  const show = useBaseline((b) => b.show);
+  const name = useBaseline(classicName);
+  const attention = useCoam((s) => s.view === 'attention');
+  if (!enabled) return null;
+  return (
+    <label className="select" title="What the figure shows: CoAM's matches, the classic matcher's, or both, one above the other (c cycles). Both follow the same top-K and RANSAC.">
+      <span>Show</span>
+      <select value={show} onChange={(e) => setShow(e.currentTarget.value as FigureShow)} aria-label="Show in the figure">
+        <option value="coam">CoAM</option>
+        <option value="classic" disabled={attention} title={attention ? "The attention view draws on CoAM's pane: shown beside the classic matcher's (Both)" : undefined}>
+          Classic ({name})
+        </option>
+        <option value="compare">Both (compare)</option>
+      </select>
+    </label>
+  );
+}
+
 export function BaselineCount() {
   const b = useBaseline();
-  const ransac = useCoam((s) => s.ransac);
+  const text = useCoam((s) => (b.enabled ? classicStatusText(s, b) : ''));
   if (!b.enabled) return null;
-  const name = (b.ran ?? b.detector).toUpperCase();
-  let text: string;
-  if (b.status === 'waiting') text = `${name}: waiting for two images`;
-  else if (b.status === 'loading') text = `${name}: loading OpenCV…`;
-  else if (b.status === 'running') text = `${name}: matching…`;
-  else if (b.status === 'error') text = `${name}: ${b.error ?? 'failed'}`;
-  else if (!b.counts) text = `${name}: ${b.total} matches`;
-  else {
-    const inliers = b.counts.ransac === 'off' ? '' : b.counts.inliers === null ? ` · no ${ransac} found` : ` · ${b.counts.inliers} inliers`;
-    text = `${name}: ${b.counts.shown} matches shown of ${b.counts.total}${inliers} · ${b.ms.toFixed(0)} ms`;
-  }
   return (
     <span className="compare" data-testid="baseline" title={[b.openCv ? `OpenCV.js ${b.openCv}` : '', b.fallbackReason ?? ''].filter(Boolean).join('; ')}>
       {text}

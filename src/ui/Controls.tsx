@@ -7,7 +7,7 @@ import { loadModelFiles, rerun, setConditioning, setLongSide, setMaxRatio, setSe
 import { exportComparisonPng, exportComparisonSvg, exportCsv, exportJson, exportPng, exportSvg } from '../state/exports';
 import { buildShareUrl, iframeSnippet } from '../state/url-params';
 import { useBaseline } from '../state/baseline';
-import { BaselineToggle } from './Baseline';
+import { BaselineToggle, ShowChoice } from './Baseline';
 import { AttentionControls } from './Attention';
 import type { HeatmapMode, Layout, RansacMode } from '../state/store';
 import type { MatchOverlay } from '../render/overlay';
@@ -91,6 +91,7 @@ export function Controls({ overlay }: { overlay: MatchOverlay | null }) {
       ratio: s.maxRatio,
       longSide: s.longSide,
       baseline: useBaseline.getState().enabled,
+      show: useBaseline.getState().show,
       ...(s.view === 'attention' ? { view: s.view, attention: s.attentionQuery ?? undefined, level: s.attentionLevel ?? undefined } : {}),
       embed: true,
     });
@@ -150,6 +151,7 @@ export function Controls({ overlay }: { overlay: MatchOverlay | null }) {
         ]}
       />
       <BaselineToggle />
+      <ShowChoice />
       <button type="button" onClick={rerun} disabled={rerunBlocker !== null} title={rerunBlocker ?? 'Re-run (space)'}>
         Re-run
       </button>

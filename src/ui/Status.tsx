@@ -3,8 +3,9 @@ import { AttentionLegend } from './Attention';
 import { useShallow } from 'zustand/react/shallow';
 import { useCoam } from '../state/store';
 import { describeKeptView } from '../core/views';
-import { conditioningComparison, currentGeometry, inspection, scoreRange, shownCount, totalCount } from '../state/derived';
+import { classicName, conditioningComparison, currentGeometry, figureShow, inspection, scoreRange, shownCount, totalCount } from '../state/derived';
 import { rampCss, INLIER_RGB, OUTLIER_RGB } from '../render/colormap';
+import { useBaseline } from '../state/baseline';
 
 const STAGE_LABEL: Record<string, string> = {
   download: 'Downloading model',
@@ -123,12 +124,39 @@ export function Timings() {
   );
 }
 
+/**
+ * Both panes on screen: what the colours mean for either (each caption has its own counts).
+ * `coamLines` false: CoAM's pane shows the co-attention, so only the classic matcher's lines are meant.
+ */
+function PanesLegend({ coamLines }: { coamLines: boolean }) {
+  const ransac = useCoam((s) => s.ransac);
+  const name = useBaseline(classicName);
+  if (ransac !== 'off') {
+    return (
+      <div className="legend" data-testid="legend">
+        <span className="swatch" style={{ background: rgb(INLIER_RGB) }} /> fits the {ransac}
+        <span className="swatch" style={{ background: rgb(OUTLIER_RGB) }} /> does not
+      </div>
+    );
+  }
+  return (
+    <div className="legend" data-testid="legend">
+      <span className="muted">score, low</span>
+      <span className="ramp" style={{ background: rampCss() }} aria-hidden="true" />
+      <span className="muted">high ({coamLines ? 'CoAM: similarity × distinctiveness A × B; ' : ''}{name}: 1 − ratio)</span>
+    </div>
+  );
+}
+
 export function Legend() {
   const range = useCoam(useShallow((s) => scoreRange(s.result)));
   const geometry = useCoam((s) => currentGeometry(s));
   const k = useCoam((s) => shownCount(s));
   const attention = useCoam((s) => s.view === 'attention');
-  if (attention) return <AttentionLegend />;
+  const show = useBaseline(figureShow);
+  // The attention view draws the co-attention on CoAM's pane; beside it, the classic matcher's lines keep their legend.
+  if (attention) return show === 'coam' ? <AttentionLegend /> : <><AttentionLegend /><PanesLegend coamLines={false} /></>;
+  if (show !== 'coam') return <PanesLegend coamLines />;
   if (!range) return null;
   if (geometry) {
     const ratio = k ? ((100 * geometry.inlierCount) / k).toFixed(0) : '0';

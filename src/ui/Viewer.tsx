@@ -1,14 +1,38 @@
-/** Hosts the three.js overlay: pushes store changes to it; pointer input is `usePanZoomPick`. */
-import { useEffect, useRef, useState } from 'react';
-import { MatchOverlay } from '../render/overlay';
+/**
+ * Hosts the three.js overlays: CoAM's figure and, while the classic matcher is on, its figure of
+ * the same pair (alone, or both panes, CoAM's first). Each pushes store changes to its overlay;
+ * pointer input is `usePanZoomPick` (picking, and the attention view's points, on CoAM's pane
+ * only); the two panes pan and zoom as one.
+ */
+import { useCallback, useEffect, useRef, useState, type RefObject } from 'react';
+import { linkViews, MatchOverlay } from '../render/overlay';
 import { attentionRgba, heatmapRgba, matchColors } from '../render/colormap';
+import { paneSplit, type PaneSplit } from '../render/layout';
 import { useCoam, type CoamState } from '../state/store';
-import { currentGeometry, effectiveLayout, inspection, matchArrays, shownAttention, shownCount, type Inspection, type ShownAttention } from '../state/derived';
+import { useBaseline, type BaselineState } from '../state/baseline';
+import {
+  attentionCaption,
+  classicCaption,
+  classicFit,
+  classicName,
+  classicShownCount,
+  coamCaption,
+  currentGeometry,
+  effectiveLayout,
+  figureShow,
+  figureSize,
+  inspection,
+  matchArrays,
+  shownAttention,
+  shownCount,
+  type Inspection,
+  type ShownAttention,
+} from '../state/derived';
 import type { Slot } from '../core/types';
 import { usePanZoomPick } from './usePanZoomPick';
 
-/** Pushes the parts of the state that changed to the overlay. */
-function sync(o: MatchOverlay, s: CoamState, prev: CoamState | null, mem: { insp: Inspection | null; att: ShownAttention | null }): void {
+/** Both images and the layout, when they changed (both panes show the same pair). */
+function syncImages(o: MatchOverlay, s: CoamState, prev: CoamState | null): void {
   const layout = effectiveLayout(s);
   if (!prev || s.images !== prev.images || layout !== effectiveLayout(prev)) {
     const img = (slot: Slot) => {
@@ -17,6 +41,20 @@ function sync(o: MatchOverlay, s: CoamState, prev: CoamState | null, mem: { insp
     };
     o.setImages(img('A'), img('B'), layout);
   }
+}
+
+/** Thicker strokes where the figure is projected. */
+function syncStroke(o: MatchOverlay, s: CoamState, prev: CoamState | null): void {
+  if (!prev || s.presentation !== prev.presentation || s.embed !== prev.embed) {
+    if (s.presentation) o.setStroke(3, 7);
+    else if (s.embed) o.setStroke(2, 5);
+    else o.setStroke(1.5, 4);
+  }
+}
+
+/** Pushes the parts of the state that changed to the overlay. */
+function sync(o: MatchOverlay, s: CoamState, prev: CoamState | null, mem: { insp: Inspection | null; att: ShownAttention | null }): void {
+  syncImages(o, s, prev);
   const geometry = currentGeometry(s);
   const prevGeometry = prev ? currentGeometry(prev) : null;
   if (!prev || s.result !== prev.result || geometry !== prevGeometry) {
@@ -25,12 +63,7 @@ function sync(o: MatchOverlay, s: CoamState, prev: CoamState | null, mem: { insp
     if (!prev || s.result !== prev.result) o.setMatches(arrays.pairs, colors);
     else o.setColors(colors);
   }
-  if (!prev || s.presentation !== prev.presentation || s.embed !== prev.embed) {
-    // Thicker strokes where the figure is projected.
-    if (s.presentation) o.setStroke(3, 7);
-    else if (s.embed) o.setStroke(2, 5);
-    else o.setStroke(1.5, 4);
-  }
+  syncStroke(o, s, prev);
   const k = shownCount(s);
   if (!prev || k !== shownCount(prev) || s.result !== prev.result) o.setCount(k);
   if (!prev || geometry !== prevGeometry || s.blend !== prev.blend || s.images !== prev.images) {
@@ -89,45 +122,188 @@ function sync(o: MatchOverlay, s: CoamState, prev: CoamState | null, mem: { insp
 }
 
 /**
- * Hosts the overlay: creates it on its canvas, keeps it in step with the store and the canvas size,
- * and tells `onOverlay` of it as it comes and goes (the exports draw from it).
+ * The classic matcher's lines on the same pair: all of them uploaded once, top-K a draw range,
+ * green/red once its RANSAC verdicts for this K are in (the score ramp until then), as CoAM's.
  */
-export function Viewer({ label, onOverlay }: { label: string; onOverlay?: (overlay: MatchOverlay | null) => void }) {
-  const canvasRef = useRef<HTMLCanvasElement>(null);
-  const [overlay, setOverlay] = useState<MatchOverlay | null>(null);
+function syncClassic(o: MatchOverlay, s: CoamState, b: BaselineState, prev: { s: CoamState; b: BaselineState } | null): void {
+  syncImages(o, s, prev?.s ?? null);
+  syncStroke(o, s, prev?.s ?? null);
+  const fit = classicFit(s, b);
+  const flags = fit?.flags ?? null;
+  if (!prev || b.lines !== prev.b.lines || flags !== (classicFit(prev.s, prev.b)?.flags ?? null)) {
+    const lines = b.lines ?? { pairs: new Float32Array(0), scores: new Float32Array(0) };
+    const colors = matchColors(lines.scores, flags);
+    if (!prev || b.lines !== prev.b.lines) o.setMatches(lines.pairs, colors);
+    else o.setColors(colors);
+  }
+  const k = classicShownCount(s, b);
+  if (!prev || b.lines !== prev.b.lines || k !== classicShownCount(prev.s, prev.b)) o.setCount(k);
+}
 
+/** A MatchOverlay on the canvas for as long as it is mounted, kept at the canvas's size; `connect` keeps it in step and returns its disconnect. */
+function useOverlay(canvasRef: RefObject<HTMLCanvasElement | null>, connect: (o: MatchOverlay) => () => void): MatchOverlay | null {
+  const [overlay, setOverlay] = useState<MatchOverlay | null>(null);
   useEffect(() => {
-    const canvas = canvasRef.current!;
-    const o = new MatchOverlay(canvas);
+    const o = new MatchOverlay(canvasRef.current!);
     o.resize();
-    const mem = { insp: null as Inspection | null, att: null as ShownAttention | null };
-    sync(o, useCoam.getState(), null, mem);
-    const unsubscribe = useCoam.subscribe((s, prev) => sync(o, s, prev, mem));
+    const disconnect = connect(o);
     const ro = new ResizeObserver(() => o.resize());
-    ro.observe(canvas);
+    ro.observe(o.canvas);
     setOverlay(o);
     return () => {
-      unsubscribe();
+      disconnect();
       ro.disconnect();
       setOverlay(null);
       o.dispose();
     };
+    // One overlay per mounted canvas; `connect` reads the stores itself, so it is not a dependency.
   }, []);
+  return overlay;
+}
 
+/** Tells `onOverlay` of the overlay as it comes and goes. */
+function useReport(overlay: MatchOverlay | null, onOverlay?: (overlay: MatchOverlay | null) => void): void {
   useEffect(() => {
     if (!overlay) return;
     onOverlay?.(overlay);
     return () => onOverlay?.(null);
   }, [overlay, onOverlay]);
+}
 
-  usePanZoomPick(overlay);
-
+/** `focusable`: the figure takes the keyboard (the attention view's point moves with the arrows). */
+function Canvas({ canvasRef, overlay, label, testId, focusable = false }: { canvasRef: RefObject<HTMLCanvasElement | null>; overlay: MatchOverlay | null; label: string; testId: string; focusable?: boolean }) {
   return (
     <div className="viewer">
-      <canvas ref={canvasRef} className="viewer-canvas" aria-label={label} role="img" data-testid="overlay" tabIndex={0} />
+      <canvas ref={canvasRef} className="viewer-canvas" aria-label={label} role="img" data-testid={testId} tabIndex={focusable ? 0 : undefined} />
       <button type="button" className="fit-button" onClick={() => overlay?.fit()} title="Fit the figure (double-click)">
         Fit
       </button>
+    </div>
+  );
+}
+
+/**
+ * CoAM's figure: creates its overlay, keeps it in step with the store and the canvas size, and tells
+ * `onOverlay` of it as it comes and goes (the exports draw from it).
+ */
+export function Viewer({ label, onOverlay }: { label: string; onOverlay?: (overlay: MatchOverlay | null) => void }) {
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const overlay = useOverlay(canvasRef, (o) => {
+    const mem = { insp: null as Inspection | null, att: null as ShownAttention | null };
+    sync(o, useCoam.getState(), null, mem);
+    return useCoam.subscribe((s, prev) => sync(o, s, prev, mem));
+  });
+  useReport(overlay, onOverlay);
+  usePanZoomPick(overlay);
+  return <Canvas canvasRef={canvasRef} overlay={overlay} label={label} testId="overlay" focusable />;
+}
+
+/** The classic matcher's figure of the same pair: pan and zoom, no picking. */
+function ClassicViewer({ onOverlay }: { onOverlay?: (overlay: MatchOverlay | null) => void }) {
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const name = useBaseline(classicName);
+  const overlay = useOverlay(canvasRef, (o) => {
+    let prev = { s: useCoam.getState(), b: useBaseline.getState() };
+    syncClassic(o, prev.s, prev.b, null);
+    const update = () => {
+      const next = { s: useCoam.getState(), b: useBaseline.getState() };
+      syncClassic(o, next.s, next.b, prev);
+      prev = next;
+    };
+    const offCoam = useCoam.subscribe(update);
+    const offBaseline = useBaseline.subscribe(update);
+    return () => {
+      offCoam();
+      offBaseline();
+    };
+  });
+  useReport(overlay, onOverlay);
+  usePanZoomPick(overlay, false);
+  return <Canvas canvasRef={canvasRef} overlay={overlay} label={`The classic matcher's (${name}) matches between image A and image B`} testId="classic-overlay" />;
+}
+
+/** CoAM's counts, or in the attention view what its pane shows (the co-attention at the point). */
+function CoamCaption() {
+  const text = useCoam((s) => (s.view === 'attention' ? attentionCaption(s) : coamCaption(s)));
+  return (
+    <div className="pane-caption" data-testid="caption-coam">
+      {text}
+    </div>
+  );
+}
+
+function ClassicCaption() {
+  const b = useBaseline();
+  const text = useCoam((s) => classicCaption(s, b));
+  return (
+    <div className="pane-caption" data-testid="caption-classic">
+      {text}
+    </div>
+  );
+}
+
+/** Caption height in css px (app.css's .pane-caption), given up by each pane when choosing the split. */
+const CAPTION_PX = 26;
+
+/** The stage's size in css px, as it changes. */
+function useSize(ref: RefObject<HTMLElement | null>): { width: number; height: number } {
+  const [size, setSize] = useState({ width: 16, height: 9 });
+  useEffect(() => {
+    const el = ref.current!;
+    const ro = new ResizeObserver(() => setSize({ width: el.clientWidth, height: el.clientHeight }));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, [ref]);
+  return size;
+}
+
+/**
+ * The figure: CoAM's pane, and while the classic matcher is on, what `show` asks for — its pane
+ * alone, or both (one above the other for a wide pair, side by side for a tall one, whichever draws
+ * the pair larger), each with a caption of its counts. The attention view draws on CoAM's pane
+ * (never hidden while it is on); the classic matcher's pane keeps its lines beside it.
+ */
+export function Figure({ onOverlay, onClassicOverlay }: { onOverlay?: (o: MatchOverlay | null) => void; onClassicOverlay?: (o: MatchOverlay | null) => void }) {
+  const show = useBaseline(figureShow);
+  const attention = useCoam((s) => s.view === 'attention');
+  const figureWidth = useCoam((s) => figureSize(s)?.width ?? 4);
+  const figureHeight = useCoam((s) => figureSize(s)?.height ?? 3);
+  const ref = useRef<HTMLDivElement>(null);
+  const stage = useSize(ref);
+  const split: PaneSplit = paneSplit({ width: figureWidth, height: figureHeight }, stage, CAPTION_PX);
+  const [coam, setCoam] = useState<MatchOverlay | null>(null);
+  const [classic, setClassic] = useState<MatchOverlay | null>(null);
+  const attachCoam = useCallback(
+    (o: MatchOverlay | null) => {
+      setCoam(o);
+      onOverlay?.(o);
+    },
+    [onOverlay],
+  );
+  const attachClassic = useCallback(
+    (o: MatchOverlay | null) => {
+      setClassic(o);
+      onClassicOverlay?.(o);
+    },
+    [onClassicOverlay],
+  );
+  useEffect(() => (coam && classic ? linkViews(coam, classic) : undefined), [coam, classic]);
+  return (
+    <div className={`panes ${split}`} data-show={show} ref={ref}>
+      <section className={`pane ${show === 'classic' ? 'hidden' : ''}`} aria-label={attention ? "CoAM's co-attention" : "CoAM's matches"}>
+        {show !== 'coam' && <CoamCaption />}
+        <div className="pane-figure">
+          <Viewer label="Matches between image A and image B" onOverlay={attachCoam} />
+        </div>
+      </section>
+      {show !== 'coam' && (
+        <section className="pane" aria-label="The classic matcher's matches">
+          <ClassicCaption />
+          <div className="pane-figure">
+            <ClassicViewer onOverlay={attachClassic} />
+          </div>
+        </section>
+      )}
     </div>
   );
 }

@@ -2,6 +2,7 @@
 import { useEffect } from 'react';
 import { useCoam } from '../state/store';
 import { loadModelFiles, setFiles, rerun, swapImages } from '../state/controller';
+import { cycleShow } from '../state/baseline';
 import { clearInspect, cycleRansac, setPresentation, stepK, toggleHeatmap } from '../state/actions';
 
 const isTyping = (t: EventTarget | null) =>
@@ -50,6 +51,8 @@ export function useGlobalInput(): void {
           case 'r':
             cycleRansac();
             return true;
+          case 'c':
+            return cycleShow();
           case 's':
             swapImages();
             return true;

@@ -13,9 +13,11 @@ import { levelStride } from '../core/attention';
 /**
  * Wires the overlay's canvas to the pointer: pans and zooms the overlay's camera, and sets the
  * store's `inspect` from what `overlay.pick` finds under the pointer (a hover follows it, a click
- * pins it). Nothing while there is no overlay.
+ * pins it). Nothing while there is no overlay. `pick` false: pan and zoom only (the classic
+ * matcher's pane; inspecting is CoAM's descriptors, and the attention view's points CoAM's
+ * co-attention, so both are asked on CoAM's pane).
  */
-export function usePanZoomPick(overlay: MatchOverlay | null): void {
+export function usePanZoomPick(overlay: MatchOverlay | null, pick = true): void {
   useEffect(() => {
     if (!overlay) return;
     const canvas = overlay.canvas;
@@ -58,7 +60,7 @@ export function usePanZoomPick(overlay: MatchOverlay | null): void {
         }
         return;
       }
-      if (touches.size > 0) return;
+      if (touches.size > 0 || !pick) return;
       const { inspect, result, view } = useCoam.getState();
       if (inspect?.pinned || !result || view === 'attention') return;
       const { clientX, clientY } = e;
@@ -76,7 +78,7 @@ export function usePanZoomPick(overlay: MatchOverlay | null): void {
       }
       const click = down && !down.moved;
       down = null;
-      if (!click || !useCoam.getState().result) return;
+      if (!click || !pick || !useCoam.getState().result) return;
       const hit = overlay.pick(e.clientX, e.clientY);
       if (useCoam.getState().view === 'attention') {
         if (hit) queryAttention(hit.slot, hit.xy);
@@ -92,7 +94,7 @@ export function usePanZoomPick(overlay: MatchOverlay | null): void {
     };
     const onLeave = () => {
       cancelAnimationFrame(hoverFrame);
-      if (!useCoam.getState().inspect?.pinned) useCoam.setState({ inspect: null });
+      if (pick && !useCoam.getState().inspect?.pinned) useCoam.setState({ inspect: null });
     };
     const onWheel = (e: WheelEvent) => {
       e.preventDefault();
@@ -103,7 +105,7 @@ export function usePanZoomPick(overlay: MatchOverlay | null): void {
     // arrows move it by one cell of the level drawn (and keep their page-wide meaning elsewhere).
     const onKey = (e: KeyboardEvent) => {
       const s = useCoam.getState();
-      if (s.view !== 'attention' || !s.result || e.ctrlKey || e.metaKey || e.altKey) return;
+      if (!pick || s.view !== 'attention' || !s.result || e.ctrlKey || e.metaKey || e.altKey) return;
       const q = s.attentionQuery;
       const steps: Record<string, [number, number]> = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
       if (e.key === 'Enter') {
@@ -138,5 +140,5 @@ export function usePanZoomPick(overlay: MatchOverlay | null): void {
       canvas.removeEventListener('wheel', onWheel);
       canvas.removeEventListener('dblclick', onDbl);
     };
-  }, [overlay]);
+  }, [overlay, pick]);
 }

@@ -24,7 +24,21 @@ export type ToBaseline =
 
 export type FromBaseline =
   | { type: 'loading'; runId: number }
-  | { type: 'result'; runId: number; detector: BaselineDetector; fallbackReason?: string; openCv: string; total: number; keypointsA: number; keypointsB: number; ms: number; loadMs: number }
+  | {
+      type: 'result';
+      runId: number;
+      detector: BaselineDetector;
+      fallbackReason?: string;
+      openCv: string;
+      total: number;
+      /** Every match, sorted best first: [xA, yA, xB, yB] each (original pixels), and its score (1 − ratio). */
+      pairs: Float32Array;
+      scores: Float32Array;
+      keypointsA: number;
+      keypointsB: number;
+      ms: number;
+      loadMs: number;
+    }
   | { type: 'counts'; runId: number; k: number; ransac: RansacKind | 'off'; counts: MatcherCounts; shown: BaselineShown }
   | { type: 'error'; runId: number; message: string };
 
@@ -73,18 +87,27 @@ async function run(msg: Extract<ToBaseline, { type: 'match' }>): Promise<void> {
     m.xyB = toOriginal(m.xyB, b, msg.b);
   }
   last = { runId: msg.runId, result };
-  self.postMessage({
+  const pairs = new Float32Array(result.matches.length * 4);
+  const scores = new Float32Array(result.matches.length);
+  result.matches.forEach((m, i) => {
+    pairs.set([m.xyA[0], m.xyA[1], m.xyB[0], m.xyB[1]], i * 4);
+    scores[i] = m.score;
+  });
+  const done: FromBaseline = {
     type: 'result',
     runId: msg.runId,
     detector: result.detector,
     ...(result.fallbackReason ? { fallbackReason: result.fallbackReason } : {}),
     openCv: openCvBuild(cv).version,
     total: result.matches.length,
+    pairs,
+    scores,
     keypointsA: result.keypointsA,
     keypointsB: result.keypointsB,
     ms: result.timings.totalMs,
     loadMs,
-  } satisfies FromBaseline);
+  };
+  self.postMessage(done, [pairs.buffer, scores.buffer]);
 }
 
 self.onmessage = async (event: MessageEvent<ToBaseline>) => {
