@@ -124,7 +124,8 @@ const cacheKey = (slot: Slot, quarterTurns: QuarterTurns, longSide: number | '')
 
 /**
  * Runs views of one pair, preparing and (with the split graphs) encoding each image once per
- * turn and size however many views use it. `dispose` frees the encodings.
+ * turn and size however many views use it. `dispose` frees the encodings. (bench/views.ts runs
+ * every view through it to replay search policies.)
  */
 export class ViewRunner {
   private readonly prepared = new Map<string, PreparedImage>();

@@ -54,12 +54,13 @@ export interface ViewChoice extends View {
 export const VERIFY_TOP = 200;
 export const VERIFY_PX = 6;
 /**
- * 'auto' searches when fewer than this share of the upright view's top matches, or fewer than
- * AUTO_MIN_INLIERS of them, fit one homography (any 4 matches fit one, so a handful proves
+ * 'auto' and 'full' search when fewer than this share of the upright view's top matches, or fewer
+ * than AUTO_MIN_INLIERS of them, fit one homography (any 4 matches fit one, so a handful proves
  * nothing). Chosen on ../shared/data/val at model step 15,174: the upright views that succeeded had
  * 14 or more of their top 200 matches on one homography, the failing ones 13 or fewer, so 24 (12 %)
  * searches every failure and a few borderline successes, which keep their upright view when no
- * other verifies better (CHANGELOG.md).
+ * other verifies better. Re-checked for 'auto' at step 37,321: searching below 14 or 16 lets pairs
+ * that held upright keep worse views, below 10 misses pairs the search mends (CHANGELOG.md).
  */
 export const AUTO_MIN_INLIER_SHARE = 0.12;
 export const AUTO_MIN_INLIERS = 12;
@@ -253,9 +254,10 @@ export const VERIFY_EPIPOLAR_PX = 1;
 /**
  * 'auto' keeps the upright view when at least AUTO_MIN_INLIERS and AUTO_MIN_INLIER_SHARE of its
  * top matches fit one homography, or at least AUTO_MIN_EPIPOLAR and AUTO_MIN_EPIPOLAR_SHARE fit one
- * fundamental matrix. An F has more freedom than an H (any 8 matches fit one, and a wrong match
- * lands within a pixel of some epipolar line more often than on one homography's point), so its
- * bar is higher. Chosen on ../shared/data/val (CHANGELOG.md).
+ * fundamental matrix: a 3-D scene with strong parallax fits no one homography. An F has more
+ * freedom than an H (any 8 matches fit one, and a wrong match lands within a pixel of some
+ * epipolar line more often than on one homography's point), so its bar is higher: the upright views of ../shared/data/val that fail the H check have at most
+ * 14 of their matches on one F at 1 px. On val the F check decides no pair the H check does not.
  */
 export const AUTO_MIN_EPIPOLAR = 30;
 export const AUTO_MIN_EPIPOLAR_SHARE = 0.3;
