@@ -280,9 +280,9 @@ export async function matchPair(
     let tried = 1;
     if (bestCheck && wantsMoreViews(mode, bestCheck)) {
       options.onUpright?.(resultOf(best, { ...firstTimings(first, tMatch), totalMs: tMatch - first.startedAt }, bestCheck.homography, 1));
-      // The views still planned, so encodings of a turn no later view uses can be freed.
-      let planned: View[] = [];
-      let expected = 0;
+      // For progress: the most views this mode can still run ('auto': probes, its turn's three, the fine four).
+      const coarse = mode === 'auto' ? [] : mode === 'always' || needsSearch(bestCheck.homography, bestCheck.checked) ? searchViews(longSide).slice(1) : [];
+      const expected = mode === 'auto' ? 4 + 3 + autoFineViews(longSide, 0).length : coarse.length + fineViews(longSide, 0).length;
       const tryView = async (view: View): Promise<{ check: ViewCheck; matches: number }> => {
         await yieldToEventLoop(options.signal);
         progress('search', Math.min(0.99, (tried - 1) / Math.max(1, expected)));
@@ -299,11 +299,8 @@ export async function matchPair(
       };
       /** Tries views in order until `enough` says stop; returns what each view found. */
       const tryViews = async (views: View[], enough: (c: ViewCheck) => boolean = () => false) => {
-        planned = [...views];
-        expected = tried - 1 + views.length + (mode === 'auto' ? 4 : fineViews(longSide, 0).length);
         const found: Array<{ view: View; check: ViewCheck; matches: number }> = [];
-        while (planned.length > 0) {
-          const view = planned.shift()!;
+        for (const view of views) {
           found.push({ view, ...(await tryView(view)) });
           if (enough(found[found.length - 1].check)) break;
         }
@@ -324,7 +321,6 @@ export async function matchPair(
         forgetTurnsBut(fine);
         if (wantsFineViews(bestCheck)) await tryViews(autoFineViews(longSide, fine));
       } else {
-        const coarse = mode === 'always' || needsSearch(bestCheck.homography, bestCheck.checked) ? searchViews(longSide).slice(1) : [];
         // One turn at a time: B's encodings at a turn are dropped once its views are done.
         let turn: QuarterTurns = 0;
         for (const view of coarse) {
