@@ -9,9 +9,10 @@
  *
  * 'auto' spends views only where the evidence asks for them: a pair whose upright matches hold
  * together (`holdsTogether`: one homography, or one fundamental matrix for a 3-D scene) keeps its
- * upright view; one that does not tries the coarse views most likely first and stops at the first
- * that holds together firmly (`rescueViews`, `firmlyHolds`); the fine views run only when no coarse
- * view did, or when the upright matches hold together but are few (`wantsFineViews`).
+ * upright view. One that does not is probed cheaply at each quarter turn at half size
+ * (`probeViews`); the turn the probes name (`turnFromProbes`) runs at full size and with either
+ * image at half size until one view holds firmly (`rescueViews`, `firmlyHolds`); the fine views run
+ * only when none does (`wantsFineViews`, `autoFineViews`, `fineTurn`).
  *
  * Pure maths on plain data (no model, no DOM); the pipeline runs the views.
  */
