@@ -794,8 +794,8 @@ export const tests = [
       const path = join(ROOT, 'docs', 'screenshot.png');
       await page.setViewportSize({ width: 1280, height: 720 });
       await page.goto(`${url}?sample=graf&k=120&ransac=homography`);
-      // The default run ends with the test-time views' result: wait for it, not the upright view's.
-      await page.getByTestId('search').filter({ hasText: /search \d+(\.\d)? ms: kept / }).waitFor({ timeout: 140_000 });
+      // Wait for the default run's end (with any test-time views it needed), not an interim result.
+      await page.waitForFunction(() => window.__coamDebug?.state.run === 'done', null, { timeout: 140_000 });
       const total = await waitForMatches(page);
       assert(total > 0, `expected matches, got ${total}`);
       await page.getByRole('status').filter({ hasText: new RegExp(`\\d+ matches shown of ${total}`) }).waitFor({ timeout: 5000 });

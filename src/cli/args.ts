@@ -43,11 +43,14 @@ const MATCH_OPTIONS_TEXT = `match options:
   --csv PATH          write matches as CSV
   --svg PATH          write a figure: both images side by side, match lines coloured by score
   --self-condition    condition each image on itself (ablation) instead of on the other
-  --search MODE       test-time views: 'auto' (default) tries B turned by 90/180/270° and
-                      either image at half size when the upright matches fail a homography
-                      check, then every pair finer (both images at 1.6x the long side, each
-                      alone, a 4x zoom either way from there), and keeps the best-verified
-                      view; 'always': every view; 'off': the upright view only (fastest)
+  --search MODE       test-time views: 'auto' (default) keeps the upright view when its top
+                      matches fit one homography or one epipolar geometry; otherwise it tries
+                      either image at half size and B turned by 90/180/270°, most likely first,
+                      until one view's matches hold together, and finer views (1.6x the long
+                      side, a 4x zoom either way) when none does or its inliers are few;
+                      'full': every turn and half size when the upright matches fail a
+                      homography check, then the finer views for every pair (about ten times
+                      slower); 'always': every view for every pair; 'off': the upright view only
   --candidates N      candidate cells per image, by distinctiveness after NMS (default 512)
   --mutual MODE       'grid' (default): mutual against every cell of the other image;
                       'candidates': mutual within the two candidate lists (faster)
@@ -90,8 +93,8 @@ const COLMAP_OPTIONS_TEXT = `colmap options (IMAGES_DIR --out DB, and one of --p
   --force             DB exists: delete it and start over
   --top-k N           matches kept per pair (default 1000; the matcher yields at most --candidates)
   --long-side N       feed images with this long side (default: the model's, 640)
-  --search MODE       test-time views as for match (default 'off' here: 'auto' costs about eight
-                      times as long per pair)
+  --search MODE       test-time views as for match (default 'off' here: 'auto' costs more on
+                      the pairs whose upright matches do not hold together)
   --merge-radius PX   points of one image from different pairs within PX fed pixels merge into
                       one keypoint (default: half the model's stride, 2 for the bundled model);
                       scaled to each image's own pixels
@@ -180,7 +183,7 @@ export function matchOptionsFrom(values: Record<string, unknown>): Partial<Match
   return out;
 }
 
-/** --search off|auto|always, shared by `match` and `eval` (default 'auto'). */
+/** --search off|auto|full|always, shared by `match` and `eval` (default 'auto'). */
 export function searchOption(values: Record<string, unknown>): SearchMode {
   const raw = strOption(values, 'search') ?? 'auto';
   if (!(SEARCH_MODES as readonly string[]).includes(raw)) throw new UsageError(`--search must be one of ${SEARCH_MODES.join(', ')}, got '${raw}'`);

@@ -157,12 +157,17 @@ describe('coam match', () => {
     expect(await main(['match', a, b, '--model', TINY_MODEL, '--long-side', '64', '--search', 'always'], io), io.stderr.join('\n')).toBe(0);
     expect(io.stdout[0]).toMatch(/search \d+ ms/);
     expect(io.stdout[1]).toMatch(/^search: tried 17 views, kept /);
+    // 'full', the exhaustive search 'auto' replaced: every coarse view when the upright check fails,
+    // the fine views for every pair.
+    const full = capture();
+    expect(await main(['match', a, b, '--model', TINY_MODEL, '--long-side', '64', '--search', 'full'], full), full.stderr.join('\n')).toBe(0);
+    expect(full.stdout[1]).toMatch(/^search: tried (6|17) views, kept /);
     const off = capture();
     expect(await main(['match', a, b, '--model', TINY_MODEL, '--long-side', '64', '--search', 'off'], off)).toBe(0);
     expect(off.stdout.join('\n')).not.toMatch(/search/);
     const bad = capture();
     expect(await main(['match', a, b, '--search', 'sometimes'], bad)).toBe(2);
-    expect(bad.stderr.join('\n')).toMatch(/--search must be one of off, auto, always, got 'sometimes'/);
+    expect(bad.stderr.join('\n')).toMatch(/--search must be one of off, auto, full, always, got 'sometimes'/);
   });
 
   it('--self-condition runs and is reported in the same format', async () => {

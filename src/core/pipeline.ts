@@ -8,8 +8,26 @@
 import { fedToOriginal, prepareImage } from './image';
 import { cellCenterFed, descriptorAt, matchDense, refineSubcell } from './matching';
 import type { CoamModel, EncodedImage } from './model';
-import { fineViews, needsSearch, searchViews, turnRaster, unturnDense, unturnGeometry, verifyMatches } from './views';
-import type { QuarterTurns, SearchMode, View } from './views';
+import {
+  autoFineViews,
+  checkView,
+  fineTurn,
+  fineViews,
+  firmlyHolds,
+  needsSearch,
+  probeViews,
+  rescueViews,
+  searchViews,
+  turnFromProbes,
+  turnRaster,
+  unturnDense,
+  unturnGeometry,
+  VERIFY_TOP,
+  verifyMatches,
+  wantsFineViews,
+  wantsMoreViews,
+} from './views';
+import type { QuarterTurns, SearchMode, View, ViewCheck } from './views';
 import { DEFAULT_MATCH_OPTIONS } from './types';
 import type { Conditioning, DenseOutput, FedGeometry, Match, MatchesFile, MatchOptions, PairResult, Point, PreparedImage, RasterImage, Slot, Timings } from './types';
 
@@ -25,9 +43,11 @@ export interface MatchPairOptions {
    */
   conditioning?: Conditioning;
   /**
-   * Test-time views (views.ts): 'off' (the default here) feeds the images as given; 'auto' tries
-   * B turned and either image at half size when the upright matches fail the geometric check, then
-   * the fine views for every pair; 'always' tries every view. The CLI and the app default to 'auto'.
+   * Test-time views (views.ts): 'off' (the default here) feeds the images as given; 'auto' runs
+   * other views only when the upright matches do not hold together (or hold with few inliers);
+   * 'full' tries B turned and either image at half size when the upright matches fail the
+   * homography check, then the fine views for every pair; 'always' tries every view. The CLI and
+   * the app default to 'auto'.
    */
   search?: SearchMode;
   /**
@@ -102,7 +122,7 @@ export function matchesFromDense(
 }
 
 /** Dense outputs of one view, in the unturned frame of each image. */
-interface ViewRun {
+export interface ViewRun {
   denseA: DenseOutput;
   denseB: DenseOutput;
   geometryA: FedGeometry;
@@ -121,9 +141,10 @@ const cacheKey = (slot: Slot, quarterTurns: QuarterTurns, longSide: number | '')
 
 /**
  * Runs views of one pair, preparing and (with the split graphs) encoding each image once per
- * turn and size however many views use it. `dispose` frees the encodings.
+ * turn and size however many views use it. `dispose` frees the encodings. (bench/views.ts runs
+ * every view through it to replay search policies.)
  */
-class ViewRunner {
+export class ViewRunner {
   private readonly prepared = new Map<string, PreparedImage>();
   private readonly encoded = new Map<string, EncodedImage>();
   private readonly turned = new Map<QuarterTurns, RasterImage>();
@@ -245,9 +266,11 @@ class ViewRunner {
 }
 
 /**
- * Match one pair of decoded images. With `search` other than 'off', pairs whose upright matches
- * fail the geometric check (or every pair, 'always') are tried in the coarse views, then every pair
- * in the fine views at the kept turn (views.ts), and the best-verified view is kept. Timings are
+ * Match one pair of decoded images. With `search` other than 'off', more views of the pair may run
+ * (views.ts): 'auto' only when the upright matches do not hold together, the coarse views most
+ * likely first up to the first that holds firmly, and the fine views when none did or the kept
+ * view's inliers are few; 'full' every coarse view when the upright check fails, then the fine
+ * views for every pair; 'always' every view. The best-verified view is kept. Timings are
  * wall-clock (performance.now()); those of the passes are the upright view's, and `searchMs` is
  * the time spent on the other views.
  */
@@ -263,46 +286,77 @@ export async function matchPair(
   options.signal?.throwIfAborted();
   const runner = new ViewRunner(model, a, b, options.conditioning === 'self');
   try {
-    const coarse = searchViews(longSide);
+    const upright: View = { quarterTurns: 0, longSideA: longSide, longSideB: longSide };
     // The upright view, with the pipeline's usual progress stages.
-    const first = await runner.run(coarse[0], progress);
+    const first = await runner.run(upright, progress);
     progress('match', 0);
-    let best = { run: first, view: coarse[0], matches: matchesFromDense(first.denseA, first.denseB, first.geometryA, first.geometryB, options.match) };
+    let best = { run: first, view: upright, matches: matchesFromDense(first.denseA, first.denseB, first.geometryA, first.geometryB, options.match) };
     const sizeA = { width: a.width, height: a.height };
     const sizeB = { width: b.width, height: b.height };
     const verifyLongSide = model.info.inputSize.longSide;
-    // The geometric check counts as matching (a few ms: RANSAC on 200 matches).
-    let inliers = mode === 'off' ? -1 : verifyMatches(best.matches, sizeA, sizeB, verifyLongSide);
+    // The check counts as matching (a few ms: RANSAC on 200 matches). Only 'auto' asks whether a
+    // view fits one epipolar geometry; every mode keeps the view with the most homography inliers.
+    const check = (matches: Match[]): ViewCheck =>
+      mode === 'auto'
+        ? checkView(matches, sizeA, sizeB, verifyLongSide)
+        : { checked: Math.min(VERIFY_TOP, matches.length), homography: verifyMatches(matches, sizeA, sizeB, verifyLongSide), epipolar: 0 };
+    let bestCheck = mode === 'off' ? null : check(best.matches);
     progress('match', 1);
     const tMatch = performance.now();
     let tried = 1;
-    const coarseRest = mode === 'always' || (mode === 'auto' && needsSearch(inliers, best.matches.length)) ? coarse.slice(1) : [];
-    // The fine views' turn is the coarse search's pick, so they are listed once it is done.
-    const fineCount = mode === 'off' ? 0 : fineViews(longSide, 0).length;
-    const total = coarseRest.length + fineCount;
-    if (total > 0) {
-      options.onUpright?.(resultOf(best, { ...firstTimings(first, tMatch), totalMs: tMatch - first.startedAt }, Math.max(0, inliers), 1));
-      const tryView = async (view: View) => {
+    if (bestCheck && wantsMoreViews(mode, bestCheck)) {
+      options.onUpright?.(resultOf(best, { ...firstTimings(first, tMatch), totalMs: tMatch - first.startedAt }, bestCheck.homography, 1));
+      // For progress: the most views this mode can still run ('auto': probes, its turn's three, the fine four).
+      const coarse = mode === 'auto' ? [] : mode === 'always' || needsSearch(bestCheck.homography, bestCheck.checked) ? searchViews(longSide).slice(1) : [];
+      const expected = mode === 'auto' ? 4 + 3 + autoFineViews(longSide, 0).length : coarse.length + fineViews(longSide, 0).length;
+      const tryView = async (view: View): Promise<{ check: ViewCheck; matches: number }> => {
         await yieldToEventLoop(options.signal);
-        progress('search', (tried - 1) / total);
+        progress('search', Math.min(0.99, (tried - 1) / Math.max(1, expected)));
         const run = await runner.run(view);
         await yieldToEventLoop(options.signal); // matching a fine view takes a second or more
         const matches = matchesFromDense(run.denseA, run.denseB, run.geometryA, run.geometryB, options.match);
-        const score = verifyMatches(matches, sizeA, sizeB, verifyLongSide);
+        const c = check(matches);
         tried++;
-        if (score > inliers) {
-          inliers = score;
+        if (c.homography > bestCheck!.homography) {
+          bestCheck = c;
           best = { run, view, matches };
         }
+        return { check: c, matches: matches.length };
       };
-      let turn: QuarterTurns = 0;
-      for (const view of coarseRest) {
-        if (view.quarterTurns !== turn) runner.forgetTurn(turn);
-        turn = view.quarterTurns;
-        await tryView(view);
+      /** Tries views in order until `enough` says stop; returns what each view found. */
+      const tryViews = async (views: View[], enough: (c: ViewCheck) => boolean = () => false) => {
+        const found: Array<{ view: View; check: ViewCheck; matches: number }> = [];
+        for (const view of views) {
+          found.push({ view, ...(await tryView(view)) });
+          if (enough(found[found.length - 1].check)) break;
+        }
+        return found;
+      };
+      /** B's encodings at the other turns are dropped once no planned view needs them. */
+      const forgetTurnsBut = (...kept: QuarterTurns[]) => {
+        for (const k of [1, 2, 3] as const) if (!kept.includes(k) && k !== best.view.quarterTurns) runner.forgetTurn(k);
+      };
+      if (mode === 'auto') {
+        // Cheap probes name the turn (if any); the views at that turn run until one holds firmly,
+        // and the fine views only when none did.
+        const probes = await tryViews(probeViews(longSide));
+        const turn = turnFromProbes(probes);
+        forgetTurnsBut(turn);
+        if (!firmlyHolds(bestCheck)) await tryViews(rescueViews(longSide, turn), firmlyHolds);
+        const fine = fineTurn(best.view, bestCheck);
+        forgetTurnsBut(fine);
+        if (wantsFineViews(bestCheck)) await tryViews(autoFineViews(longSide, fine));
+      } else {
+        // One turn at a time: B's encodings at a turn are dropped once its views are done.
+        let turn: QuarterTurns = 0;
+        for (const view of coarse) {
+          if (view.quarterTurns !== turn && turn !== best.view.quarterTurns) runner.forgetTurn(turn);
+          turn = view.quarterTurns;
+          await tryViews([view]);
+        }
+        forgetTurnsBut();
+        await tryViews(fineViews(longSide, best.view.quarterTurns));
       }
-      if (best.view.quarterTurns !== turn) runner.forgetTurn(turn);
-      for (const view of fineViews(longSide, best.view.quarterTurns)) await tryView(view);
       progress('search', 1);
     }
     const tEnd = performance.now();
@@ -316,7 +370,7 @@ export async function matchPair(
       const kept = await runner.take(best.view);
       options.keepEncoded({ ...kept, quarterTurns: best.view.quarterTurns, geometryA: best.run.geometryA, geometryB: best.run.geometryB });
     }
-    return resultOf(best, timings, Math.max(0, inliers), tried);
+    return resultOf(best, timings, Math.max(0, bestCheck?.homography ?? 0), tried);
   } finally {
     runner.dispose();
   }

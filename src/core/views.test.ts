@@ -8,8 +8,22 @@ import {
   AUTO_MIN_INLIERS,
   describeKeptView,
   fineViews,
+  autoFineViews,
+  checkView,
+  fineTurn,
+  FINE_TURN_MIN_INLIERS,
+  firmlyHolds,
+  holdsTogether,
+  probeViews,
+  rescueViews,
+  RESCUE_MIN_INLIERS,
+  turnFromProbes,
+  wantsFineViews,
   needsSearch,
   searchViews,
+  wantsMoreViews,
+  AUTO_MIN_EPIPOLAR,
+  type ViewCheck,
   turnRaster,
   unturnDense,
   unturnGeometry,
@@ -139,7 +153,7 @@ describe('test-time views', () => {
     expect(verifyMatches(noise, size, size, 640)).toBeLessThan(20);
   });
 
-  it("'auto' searches when too few of the checked matches verify", () => {
+  it("'full' searches when too few of the checked matches verify", () => {
     expect(needsSearch(0, 5)).toBe(true);
     expect(needsSearch(100, 300)).toBe(false);
     const cut = Math.ceil(AUTO_MIN_INLIER_SHARE * VERIFY_TOP);
@@ -148,5 +162,83 @@ describe('test-time views', () => {
     // Few matches: the share is met but a dozen inliers are still needed (any 4 fit a homography).
     expect(needsSearch(10, 50)).toBe(true);
     expect(needsSearch(AUTO_MIN_INLIERS, 50)).toBe(false);
+  });
+
+  /** 300 matches of a 3-D scene seen from two cameras (a translation and a turn): one F, no one H. */
+  function sceneMatches(outlierEvery: number, seed = 7) {
+    let s = seed;
+    const rnd = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 4294967296);
+    const f = 800;
+    const [cx, cy] = [640, 480];
+    const c = Math.cos(0.15);
+    const sn = Math.sin(0.15);
+    return Array.from({ length: 300 }, (_, i) => {
+      // A point 2-12 units deep, seen by camera 1 at the origin and camera 2 moved 3 units right.
+      const z = 2 + 10 * rnd();
+      const X = ((rnd() * 1280 - cx) / f) * z;
+      const Y = ((rnd() * 960 - cy) / f) * z;
+      const xyA: Point = [cx + (f * X) / z, cy + (f * Y) / z];
+      const [X2, Z2] = [c * X - sn * z - 3, sn * X + c * z];
+      const xyB: Point = i % outlierEvery === 0 ? [rnd() * 1280, rnd() * 960] : [cx + (f * X2) / Z2 + rnd() - 0.5, cy + (f * Y) / Z2 + rnd() - 0.5];
+      return { xyA, xyB };
+    });
+  }
+
+  it("'auto' keeps the upright view when its matches fit one homography or, in a 3-D scene, one epipolar geometry", () => {
+    const size = { width: 1280, height: 960 };
+    const scene = checkView(sceneMatches(4), size, size, 640);
+    // Parallax: no homography holds the scene, but its epipolar geometry holds the true matches.
+    expect(scene.checked).toBe(VERIFY_TOP);
+    expect(scene.homography).toBeLessThan(Math.max(AUTO_MIN_INLIERS, AUTO_MIN_INLIER_SHARE * VERIFY_TOP));
+    expect(scene.epipolar).toBeGreaterThanOrEqual(0.7 * VERIFY_TOP);
+    expect(holdsTogether(scene)).toBe(true);
+    expect(wantsMoreViews('auto', scene)).toBe(false);
+    // Mostly wrong matches of the same scene hold neither way.
+    const wrong = checkView(sceneMatches(1), size, size, 640);
+    expect(wrong.epipolar).toBeLessThan(AUTO_MIN_EPIPOLAR);
+    expect(holdsTogether(wrong)).toBe(false);
+    expect(wantsMoreViews('auto', wrong)).toBe(true);
+    // Under 8 matches prove nothing; 'off' never searches, 'full' and 'always' always run more views.
+    expect(holdsTogether({ checked: 7, homography: 7, epipolar: 7 })).toBe(false);
+    const firm: ViewCheck = { checked: 200, homography: 150, epipolar: 190 };
+    expect(wantsMoreViews('auto', firm)).toBe(false);
+    expect(wantsMoreViews('off', wrong)).toBe(false);
+    expect(wantsMoreViews('full', firm)).toBe(true);
+    expect(wantsMoreViews('always', firm)).toBe(true);
+  });
+
+  it("'auto' probes every turn cheaply and takes a turn only when its probe clearly matches more", () => {
+    expect(probeViews(640)).toEqual([0, 1, 2, 3].map((quarterTurns) => ({ quarterTurns, longSideA: 320, longSideB: 320 })));
+    const probes = (counts: number[]) => probeViews(640).map((view, i) => ({ view, matches: counts[i] }));
+    // B turned 90° (a bookshelf shot sideways): only the probe that turns it back lines the content up.
+    expect(turnFromProbes(probes([4, 10, 8, 6]))).toBe(1);
+    expect(turnFromProbes(probes([1, 6, 10, 34]))).toBe(3);
+    // No turn stands out, or the upright probe matches as much: stay upright.
+    expect(turnFromProbes(probes([12, 12, 12, 11]))).toBe(0);
+    expect(turnFromProbes(probes([50, 8, 10, 43]))).toBe(0);
+    expect(turnFromProbes(probes([10, 12, 0, 0]))).toBe(0); // under PROBE_TURN_RATIO times as many
+    expect(turnFromProbes(probes([0, 0, 0, 0]))).toBe(0);
+    // At the named turn: B turned at full size first, then either image at half size.
+    expect(rescueViews(640, 3)).toEqual([
+      { quarterTurns: 3, longSideA: 640, longSideB: 640 },
+      { quarterTurns: 3, longSideA: 640, longSideB: 320 },
+      { quarterTurns: 3, longSideA: 320, longSideB: 640 },
+    ]);
+    expect(rescueViews(640, 0).map((v) => [v.longSideA, v.longSideB])).toEqual([[640, 320], [320, 640]]);
+  });
+
+  it("'auto' ends the search at a view that holds firmly; otherwise the fine views follow a turn only with some agreement", () => {
+    const check = (homography: number, checked = 100): ViewCheck => ({ checked, homography, epipolar: 0 });
+    expect(firmlyHolds(check(RESCUE_MIN_INLIERS))).toBe(true);
+    expect(firmlyHolds(check(RESCUE_MIN_INLIERS - 1))).toBe(false);
+    expect(firmlyHolds(check(RESCUE_MIN_INLIERS, 7))).toBe(false);
+    expect(wantsFineViews(check(RESCUE_MIN_INLIERS - 1))).toBe(true);
+    expect(wantsFineViews(check(100))).toBe(false);
+    const turned = { quarterTurns: 1 as const, longSideA: 640, longSideB: 640 };
+    expect(fineTurn(turned, check(FINE_TURN_MIN_INLIERS))).toBe(1);
+    expect(fineTurn(turned, check(FINE_TURN_MIN_INLIERS - 1))).toBe(0);
+    // The fine views less both images at 1.6x.
+    expect(autoFineViews(640, 1)).toEqual(fineViews(640, 1).slice(1));
+    expect(autoFineViews(640, 1).some((v) => v.longSideA === 1024 && v.longSideB === 1024)).toBe(false);
   });
 });

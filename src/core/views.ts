@@ -1,26 +1,33 @@
 /**
  * Test-time views: the network is not rotation-invariant, sees scale changes only within what
- * training showed it, and describes a photo only as finely as its fed size allows. So a pair whose
- * upright matches do not hold together geometrically is tried again with B turned by quarter turns
- * and with either image at half size (the coarse views), and every pair is then tried finer: both
- * images at 1.6 times the long side, each alone, and a 4x zoom either way from there (the fine
- * views, at the kept turn). The view whose matches best fit one homography wins, and its outputs
- * are turned back into B's own frame, so everything downstream (re-matching, heat maps,
- * inspection) sees ordinary dense outputs of the upright image.
+ * training showed it, and describes a photo only as finely as its fed size allows. So a pair can
+ * be fed in other views: B turned by quarter turns and either image at half size (the coarse
+ * views), and both images at 1.6 times the long side, each alone, and a 4x zoom either way from
+ * there (the fine views, at the kept turn). The view whose matches best fit one homography wins,
+ * and its outputs are turned back into B's own frame, so everything downstream (re-matching, heat
+ * maps, inspection) sees ordinary dense outputs of the upright image.
+ *
+ * 'auto' spends views only where the evidence asks for them: a pair whose upright matches hold
+ * together (`holdsTogether`: one homography, or one fundamental matrix for a 3-D scene) keeps its
+ * upright view. One that does not is probed cheaply at each quarter turn at half size
+ * (`probeViews`); the turn the probes name (`turnFromProbes`) runs at full size and with either
+ * image at half size until one view holds firmly (`rescueViews`, `firmlyHolds`); the fine views run
+ * only when none does (`wantsFineViews`, `autoFineViews`, `fineTurn`).
  *
  * Pure maths on plain data (no model, no DOM); the pipeline runs the views.
  */
-import { ransacHomography } from './geometry';
+import { ransacFundamental, ransacHomography } from './geometry';
 import { applyOrientation } from './image';
 import type { DenseOutput, FedGeometry, Match, Point, RasterImage } from './types';
 
 /**
- * 'off': the images as given. 'auto': the coarse views only when the upright matches fail the
- * geometric check (`needsSearch`), then the fine views (`fineViews`). 'always': every coarse
- * view, then the fine ones.
+ * 'off': the images as given. 'auto' (the default): more views only when the upright matches do
+ * not hold together, chosen as above. 'full': every coarse view when the upright matches fail the
+ * homography check, then the fine views for every pair (the exhaustive search, about ten times
+ * slower than 'auto'). 'always': every coarse view for every pair, then the fine ones.
  */
-export type SearchMode = 'off' | 'auto' | 'always';
-export const SEARCH_MODES: readonly SearchMode[] = ['off', 'auto', 'always'];
+export type SearchMode = 'off' | 'auto' | 'full' | 'always';
+export const SEARCH_MODES: readonly SearchMode[] = ['off', 'auto', 'full', 'always'];
 
 export type QuarterTurns = 0 | 1 | 2 | 3;
 
@@ -48,12 +55,13 @@ export interface ViewChoice extends View {
 export const VERIFY_TOP = 200;
 export const VERIFY_PX = 6;
 /**
- * 'auto' searches when fewer than this share of the upright view's top matches, or fewer than
- * AUTO_MIN_INLIERS of them, fit one homography (any 4 matches fit one, so a handful proves
+ * 'auto' and 'full' search when fewer than this share of the upright view's top matches, or fewer
+ * than AUTO_MIN_INLIERS of them, fit one homography (any 4 matches fit one, so a handful proves
  * nothing). Chosen on ../shared/data/val at model step 15,174: the upright views that succeeded had
  * 14 or more of their top 200 matches on one homography, the failing ones 13 or fewer, so 24 (12 %)
  * searches every failure and a few borderline successes, which keep their upright view when no
- * other verifies better (CHANGELOG.md).
+ * other verifies better. Re-checked for 'auto' at step 37,321: searching below 14 or 16 lets pairs
+ * that held upright keep worse views, below 10 misses pairs the search mends (CHANGELOG.md).
  */
 export const AUTO_MIN_INLIER_SHARE = 0.12;
 export const AUTO_MIN_INLIERS = 12;
@@ -187,6 +195,19 @@ export function unturnGeometry(prep: FedGeometry, quarterTurns: QuarterTurns): F
   };
 }
 
+/** The top matches in pixels with each image scaled to `longSide` px (so every view checks alike). */
+function checkedPoints(
+  matches: ReadonlyArray<Pick<Match, 'xyA' | 'xyB'>>,
+  sizeA: { width: number; height: number },
+  sizeB: { width: number; height: number },
+  longSide: number,
+): { src: Point[]; dst: Point[] } {
+  const top = matches.slice(0, VERIFY_TOP);
+  const sA = longSide / Math.max(sizeA.width, sizeA.height);
+  const sB = longSide / Math.max(sizeB.width, sizeB.height);
+  return { src: top.map((m): Point => [m.xyA[0] * sA, m.xyA[1] * sA]), dst: top.map((m): Point => [m.xyB[0] * sB, m.xyB[1] * sB]) };
+}
+
 /**
  * How many of the top matches fit one homography within VERIFY_PX, measured with each image
  * scaled to `longSide` px, the model's input long side (so views at different sizes compare, and
@@ -198,17 +219,156 @@ export function verifyMatches(
   sizeB: { width: number; height: number },
   longSide: number,
 ): number {
-  const top = matches.slice(0, VERIFY_TOP);
-  if (top.length < 8) return 0;
-  const sA = longSide / Math.max(sizeA.width, sizeA.height);
-  const sB = longSide / Math.max(sizeB.width, sizeB.height);
-  const src = top.map((m): Point => [m.xyA[0] * sA, m.xyA[1] * sA]);
-  const dst = top.map((m): Point => [m.xyB[0] * sB, m.xyB[1] * sB]);
+  if (Math.min(matches.length, VERIFY_TOP) < 8) return 0;
+  const { src, dst } = checkedPoints(matches, sizeA, sizeB, longSide);
   return ransacHomography(src, dst, { threshold: VERIFY_PX, maxIterations: 1000, seed: 1 })?.inlierCount ?? 0;
 }
 
-/** 'auto' mode's trigger: the upright matches are too few or do not hold together. */
+/**
+ * How many of the top matches fit one fundamental matrix within VERIFY_EPIPOLAR_PX (Sampson
+ * distance, same pixels as verifyMatches). A 3-D scene's matches need not share one homography,
+ * but right ones always share one epipolar geometry. Seeded: deterministic.
+ */
+export function verifyEpipolar(
+  matches: ReadonlyArray<Pick<Match, 'xyA' | 'xyB'>>,
+  sizeA: { width: number; height: number },
+  sizeB: { width: number; height: number },
+  longSide: number,
+): number {
+  if (Math.min(matches.length, VERIFY_TOP) < 8) return 0;
+  const { src, dst } = checkedPoints(matches, sizeA, sizeB, longSide);
+  return ransacFundamental(src, dst, { threshold: VERIFY_EPIPOLAR_PX, maxIterations: 1000, seed: 1 })?.inlierCount ?? 0;
+}
+
+/** 'full' mode's trigger: the upright matches are too few or do not fit one homography. */
 export function needsSearch(inliers: number, matchCount: number): boolean {
   const checked = Math.min(VERIFY_TOP, matchCount);
   return checked < 8 || inliers < Math.max(AUTO_MIN_INLIERS, AUTO_MIN_INLIER_SHARE * checked);
+}
+
+/** How one view's top matches hold together: the evidence 'auto' decides from. */
+export interface ViewCheck {
+  /** Matches checked: the view's top VERIFY_TOP. */
+  checked: number;
+  /** Of those, how many fit one homography (verifyMatches). */
+  homography: number;
+  /** Of those, how many fit one fundamental matrix (verifyEpipolar); 0 when not measured. */
+  epipolar: number;
+}
+
+/** The check of a view's matches, both counts. */
+export function checkView(
+  matches: ReadonlyArray<Pick<Match, 'xyA' | 'xyB'>>,
+  sizeA: { width: number; height: number },
+  sizeB: { width: number; height: number },
+  longSide: number,
+): ViewCheck {
+  return {
+    checked: Math.min(VERIFY_TOP, matches.length),
+    homography: verifyMatches(matches, sizeA, sizeB, longSide),
+    epipolar: verifyEpipolar(matches, sizeA, sizeB, longSide),
+  };
+}
+
+/** Sampson distance in pixels (at the model's long side) for verifyEpipolar. */
+export const VERIFY_EPIPOLAR_PX = 1;
+
+/**
+ * 'auto' keeps the upright view when at least AUTO_MIN_INLIERS and AUTO_MIN_INLIER_SHARE of its
+ * top matches fit one homography, or at least AUTO_MIN_EPIPOLAR and AUTO_MIN_EPIPOLAR_SHARE fit one
+ * fundamental matrix: a 3-D scene with strong parallax fits no one homography. An F has more
+ * freedom than an H (any 8 matches fit one, and a wrong match lands within a pixel of some
+ * epipolar line more often than on one homography's point), so its bar is higher: the upright views of ../shared/data/val that fail the H check have at most
+ * 14 of their matches on one F at 1 px. On val the F check decides no pair the H check does not.
+ */
+export const AUTO_MIN_EPIPOLAR = 30;
+export const AUTO_MIN_EPIPOLAR_SHARE = 0.3;
+
+/** The matches hold together: on one homography, or on one epipolar geometry. */
+export function holdsTogether(check: ViewCheck): boolean {
+  if (check.checked < 8) return false;
+  if (check.homography >= Math.max(AUTO_MIN_INLIERS, AUTO_MIN_INLIER_SHARE * check.checked)) return true;
+  return check.epipolar >= Math.max(AUTO_MIN_EPIPOLAR, AUTO_MIN_EPIPOLAR_SHARE * check.checked);
+}
+
+/**
+ * A view that holds together this firmly ends the search: one homography fits at least
+ * RESCUE_MIN_INLIERS of its top matches. Chosen on ../shared/data/val: 30 rather than 20 or 25 let
+ * one more epipolar pair go on to a better view, and 40 changed nothing more (CHANGELOG.md).
+ */
+export const RESCUE_MIN_INLIERS = 30;
+
+export function firmlyHolds(check: ViewCheck): boolean {
+  return check.checked >= 8 && check.homography >= RESCUE_MIN_INLIERS;
+}
+
+/** The probes' long side, as a fraction of the fed one: a quarter of the cells, so a probe costs little. */
+export const PROBE_SCALE = 0.5;
+
+/** The probes: both images at PROBE_SCALE of the long side, B at each quarter turn (upright first). */
+export function probeViews(longSide: number): View[] {
+  const side = Math.round(PROBE_SCALE * longSide);
+  return ([0, 1, 2, 3] as const).map((quarterTurns) => ({ quarterTurns, longSideA: side, longSideB: side }));
+}
+
+/**
+ * A turned probe must find this many times the upright probe's matches to name its turn. The
+ * network finds mutual, unambiguous matches mostly where the content lines up, so the right turn
+ * matches more, even when too few of its matches agree yet to fit a homography at the probes' size.
+ */
+export const PROBE_TURN_RATIO = 1.3;
+
+/**
+ * The turn the probes point to: the turned probe with the most matches, when it has at least
+ * PROBE_TURN_RATIO times the upright probe's; else 0 (no evidence of a turn).
+ */
+export function turnFromProbes(probes: ReadonlyArray<{ view: View; matches: number }>): QuarterTurns {
+  const upright = probes.find((p) => p.view.quarterTurns === 0)?.matches ?? 0;
+  let best: { view: View; matches: number } | undefined;
+  for (const p of probes) if (p.view.quarterTurns !== 0 && (!best || p.matches > best.matches)) best = p;
+  return best && best.matches >= PROBE_TURN_RATIO * Math.max(1, upright) ? best.view.quarterTurns : 0;
+}
+
+/**
+ * The coarse views 'auto' tries after the probes, at the turn they name, until one holds firmly:
+ * B turned at full size (when the turn is not upright), then either image at half size.
+ */
+export function rescueViews(longSide: number, quarterTurns: QuarterTurns): View[] {
+  const half = Math.round(longSide / 2);
+  return [
+    ...(quarterTurns ? [{ quarterTurns, longSideA: longSide, longSideB: longSide }] : []),
+    { quarterTurns, longSideA: longSide, longSideB: half },
+    { quarterTurns, longSideA: half, longSideB: longSide },
+  ];
+}
+
+/**
+ * 'auto''s fine views, when no coarse view held firmly: the fine views less both images at 1.6x
+ * (the costliest by far, and on ../shared/data/val never needed once its neighbours ran).
+ */
+export function autoFineViews(longSide: number, quarterTurns: QuarterTurns): View[] {
+  return fineViews(longSide, quarterTurns).slice(1);
+}
+
+/**
+ * The fine views follow the kept turn when at least this many of its matches fit one homography;
+ * with fewer, the turn is noise and the upright turn is the likelier.
+ */
+export const FINE_TURN_MIN_INLIERS = 10;
+
+/** The turn for 'auto''s fine views, from the best view so far. */
+export function fineTurn(kept: View, check: ViewCheck): QuarterTurns {
+  return check.homography >= FINE_TURN_MIN_INLIERS ? kept.quarterTurns : 0;
+}
+
+/** After the coarse stage: the fine views help when no view held together firmly. */
+export function wantsFineViews(kept: ViewCheck): boolean {
+  return !firmlyHolds(kept);
+}
+
+/** Whether a mode runs any view after the upright one, given the upright view's check. */
+export function wantsMoreViews(mode: SearchMode, upright: ViewCheck): boolean {
+  if (mode === 'off') return false;
+  if (mode === 'auto') return !holdsTogether(upright);
+  return true; // 'full' and 'always' run the fine views for every pair
 }

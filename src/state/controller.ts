@@ -414,7 +414,7 @@ export function setConditioning(conditioning: CoamState['conditioning']): void {
   maybeRun();
 }
 
-/** Test-time views: 'auto' (default), 'always' or 'off'. Re-runs. */
+/** Test-time views: 'auto' (default), 'full', 'always' or 'off'. Re-runs. */
 export function setSearch(search: CoamState['search']): void {
   useCoam.setState({ search });
   maybeRun();

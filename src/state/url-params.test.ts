@@ -43,7 +43,7 @@ describe('URL parameters', () => {
     expect(w('?heatmap=2')).toMatch(/"heatmap" must be 0 or 1/);
     expect(w('?ransac=affine')).toMatch(/"ransac" must be off, homography or fundamental/);
     expect(w('?conditioning=both')).toMatch(/"conditioning" must be pair or self/);
-    expect(w('?search=never')).toMatch(/"search" must be off, auto or always/);
+    expect(w('?search=never')).toMatch(/"search" must be off, auto, full or always/);
     expect(w('?backend=cuda')).toMatch(/"backend" must be webgpu or wasm/);
     expect(w('?threads=99')).toMatch(/"threads" must be a whole number from 0 to 16/);
     expect(w('?longSide=10')).toMatch(/"longSide" must be a whole number of pixels from 32 to 2048; "10" ignored/);
@@ -77,6 +77,7 @@ describe('URL parameters', () => {
     const auto = buildShareUrl(BASE, { k: 10, layout: 'auto', heatmap: 'off', ransac: 'off', search: 'auto' });
     expect(new URL(auto).searchParams.has('search')).toBe(false);
     expect(parseUrlSettings('?search=off', BASE).search).toBe('off');
+    expect(parseUrlSettings('?search=full', BASE).search).toBe('full');
     expect(parseUrlSettings('?search=sideways', BASE).search).toBeUndefined();
   });
 

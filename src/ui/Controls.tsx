@@ -15,6 +15,13 @@ import type { SearchMode } from '../core/views';
 import { DEFAULT_MATCH_OPTIONS, type Conditioning } from '../core/types';
 
 /** The ratio test's thresholds on offer (1: off); a URL may set another. */
+const SEARCH_TITLE =
+  'Auto: the upright view alone when its matches fit one homography (or, for a 3-D scene, one epipolar geometry). ' +
+  'Otherwise B is tried at each quarter turn at half size; the turn that matches clearly more is run at full size, ' +
+  'then either image at half size, until one view holds together; only if none does, finer views (1.6x the network input, a 4x zoom either way). ' +
+  'Full search: every turn and size when the upright matches fail the homography check, then the finer views for every pair (about ten times slower). ' +
+  'Always: every view. Off: the upright view only. The view whose matches fit one homography best is kept.';
+
 const RATIO_CHOICES = [1, 0.95, 0.9, 0.85, 0.8, 0.7];
 
 export function TopK() {
@@ -127,8 +134,8 @@ export function Controls({ overlay }: { overlay: MatchOverlay | null }) {
         label="Turns & zoom"
         value={search}
         onChange={setSearch}
-        title="Auto: when the upright matches do not fit one homography, also try B turned by 90°, 180° and 270° and either image at half size; then try every pair finer: both images at 1.6x the network input, each alone, and a 4x zoom either way from there. The view whose matches fit one homography best is kept. Always: every turn and size. Off: the upright view only."
-        options={[['auto', 'auto'], ['always', 'always try all'], ['off', 'off']]}
+        title={SEARCH_TITLE}
+        options={[['auto', 'auto'], ['full', 'full search'], ['always', 'always try all'], ['off', 'off']]}
       />
       <Select<string>
         label="Ratio test"

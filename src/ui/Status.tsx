@@ -112,7 +112,7 @@ export function Timings() {
           <span>pass B|A {ms(t.passBAMs)}</span>
           <span>matching {ms(t.matchMs)}</span>
           {t.searchMs !== undefined && view && (
-            <span data-testid="search" title={`${view.tried} views were tried (B turned and at other sizes when the upright matches did not fit one homography; then finer ones); ${view.inliers} of the kept view's top matches fit one homography`}>
+            <span data-testid="search" title={`${view.tried} views were tried (B turned and at other sizes, or finer, because the upright matches did not hold together, or as the search mode asks); ${view.inliers} of the kept view's top matches fit one homography`}>
               search {ms(t.searchMs)}: {describeKeptView(view)}
             </span>
           )}
