@@ -9,9 +9,11 @@ Steps (each prints what it runs):
      coam.pt, fixtures
      (weights stored as float16, computed in float32; --fp32 keeps them float32)
   2. `npx coam eval <val>`                     the model, conditioned on the other image, with the
-                                               default test-time search (B turned / rescaled when
-                                               the upright matches fail a homography check, finer
-                                               views: up to 1024 px, and a 4x zoom either way)
+                                               default test-time views (`auto`: more views only when
+                                               the upright matches do not hold together, the turn
+                                               chosen by half-size probes)
+  2b. `npx coam eval <val> --search full`     the exhaustive views (every coarse view when the
+                                               upright check fails, fine views for every pair)
   3. `npx coam eval <val> --search off`        the upright view alone: what the network does
   4. `npx coam eval <val> --search off --self-condition`   the conditioning ablation (vs 3)
   4b. `npx coam eval <val> --ratio 1`         the ratio test ablation (vs 2): every mutual nearest
@@ -97,6 +99,8 @@ def main(argv=None) -> int:
     coam_dir = r("coam-matches")
     run(["npx", "coam", "eval", val, "--threads", str(args.threads), "--json", r("eval-pair.json"),
          "--save-matches", coam_dir], r("eval-pair.txt"))
+    run(["npx", "coam", "eval", val, "--threads", str(args.threads), "--search", "full",
+         "--json", r("eval-full.json")], r("eval-full.txt"))
     run(["npx", "coam", "eval", val, "--threads", str(args.threads), "--search", "off",
          "--json", r("eval-upright.json")], r("eval-upright.txt"))
     run(["npx", "coam", "eval", val, "--threads", str(args.threads), "--search", "off", "--self-condition",
@@ -125,6 +129,7 @@ def main(argv=None) -> int:
                    "unless --ratio; the upright and self-conditioned rows with --search off)",
         "date": datetime.date.today().isoformat(),
         "coam": summary(r("eval-pair.json")),
+        "coamFullSearch": summary(r("eval-full.json")),
         "coamUpright": summary(r("eval-upright.json")),
         "coamSelfConditionedUpright": summary(r("eval-self.json")),
         "coamNoRatioTest": summary(r("eval-noratio.json")),
@@ -135,7 +140,7 @@ def main(argv=None) -> int:
     with open(r("metrics.json"), "w") as f:
         json.dump(metrics, f, indent=1)
     run([py, os.path.join(HERE, "export.py"), "--checkpoint", args.checkpoint, *precision, "--metrics", r("metrics.json")])
-    for name in ["eval-pair.txt", "eval-upright.txt", "eval-self.txt", "eval-noratio.txt", "eval-sift.txt",
+    for name in ["eval-pair.txt", "eval-full.txt", "eval-upright.txt", "eval-self.txt", "eval-noratio.txt", "eval-sift.txt",
                  "eval-sift1024.txt", *studies]:
         print(f"\n== {name}")
         with open(r(name)) as f:
