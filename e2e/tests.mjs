@@ -853,9 +853,16 @@ export const tests = [
         await page.waitForFunction(() => window.__coamDebug.state.attention?.to === 'B', null, { timeout: 30_000 });
         await page.getByTestId('attention-toggle').click();
         await page.getByRole('button', { name: 'Graffiti (viewpoint)' }).click();
-        await page.getByRole('status').filter({ hasText: /Matching|matches/ }).waitFor();
+        // The status may still show box's count for a moment: wait for the slots to name graf.
+        await page
+          .waitForFunction(() => {
+            const names = [...document.querySelectorAll('.slot-file')].map((e) => e.textContent ?? '');
+            return names[0]?.includes('graf1') && names[1]?.includes('graf3');
+          }, null, { timeout: 60_000 })
+          .catch(() => undefined);
         const names = await page.locator('.slot-file').allTextContents();
         assert(names[0].includes('graf1') && names[1].includes('graf3'), `another sample pair loads offline: ${names}`);
+        await page.getByRole('status').filter({ hasText: /Matching|matches/ }).waitFor();
         // A file of the app opened in a tab is that file, not the page.
         const licences = await page.context().newPage();
         await licences.goto(`${served.url}samples/LICENSES.md`);
