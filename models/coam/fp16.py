@@ -46,16 +46,17 @@ def make_fp16_exact(model: nn.Module) -> dict:
     """Fold, drop epsilon and round, in place (model in eval mode); returns counts for the log."""
     model.eval()
     pairs = _pairs(model)
+    # Checked before anything changes: the folded shift lives in the BN's bias.
+    if any(not bn.affine for _, bn in pairs):
+        raise ValueError("a BatchNorm without affine parameters cannot take a folded shift")
     folded = {id(bn) for _, bn in pairs}
     for conv, bn in pairs:
-        scale = (bn.weight if bn.affine else torch.ones_like(bn.running_var)) / torch.sqrt(bn.running_var + bn.eps)
+        scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
         conv.weight.mul_(scale.view(-1, 1, 1, 1))
-        shift = -bn.running_mean * scale + (bn.bias if bn.affine else 0)
+        shift = bn.bias - bn.running_mean * scale
         if conv.bias is not None:
             shift = shift + conv.bias * scale
             conv.bias.zero_()
-        if not bn.affine:
-            raise ValueError("a BatchNorm without affine parameters cannot take a folded shift")
         bn.bias.copy_(shift)
         bn.weight.fill_(1.0)
         bn.running_mean.zero_()

@@ -158,19 +158,38 @@ def mobilenetv2_levels() -> nn.ModuleList:
     return nn.ModuleList(levels)
 
 
+# Gluon's names for a BatchNorm's tensors.
+GLUON_BN_NAMES = {"weight": "gamma", "bias": "beta", "running_mean": "running_mean", "running_var": "running_var"}
+
+
+def _npy_loader(root: str, subfolder: str, what: str):
+    """load(file, tensor): copy `<root>/<subfolder>/weights/<file>` into the tensor. A missing folder
+    or file, or a shape that differs, is an error that says which."""
+    import numpy as np  # noqa: PLC0415
+
+    folder = os.path.join(root, subfolder, "weights")
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(
+            f"no {what} ImageNet weights at {os.path.abspath(folder)} (see ../shared/pretrained/SOURCES.md); "
+            f"train with --encoder plain, or point --pretrained at the folder that holds {subfolder}/")
+
+    def load(file: str, tensor: torch.Tensor) -> None:
+        path = os.path.join(folder, file)
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"{what} ImageNet weights: {path} is missing")
+        value = torch.from_numpy(np.load(path)).float()
+        if value.shape != tensor.shape:
+            raise ValueError(f"{file} has shape {tuple(value.shape)}, the network needs {tuple(tensor.shape)}")
+        tensor.copy_(value)
+    return load
+
+
 def load_mobilenetv2_imagenet(levels: nn.ModuleList, root: str = PRETRAINED_ROOT) -> int:
     """Copy the ImageNet tensors (`<root>/mobilenetv2_batchnorm_nchw/weights/*.npy`, Gluon names)
     into `mobilenetv2_levels()`; returns how many tensors were loaded. Every tensor the levels
     need must be there: a missing folder or file is a FileNotFoundError that says which."""
-    import numpy as np  # noqa: PLC0415
-
-    folder = os.path.join(root, "mobilenetv2_batchnorm_nchw", "weights")
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(
-            f"no MobileNetV2 ImageNet weights at {os.path.abspath(folder)} (see ../shared/pretrained/SOURCES.md); "
-            "train with --encoder plain, or point --pretrained at the folder that holds mobilenetv2_batchnorm_nchw/")
+    load = _npy_loader(root, "mobilenetv2_batchnorm_nchw", "MobileNetV2")
     prefix = "mobilenetv20_features_"
-    bn_names = {"weight": "gamma", "bias": "beta", "running_mean": "running_mean", "running_var": "running_var"}
     modules = [m for level in levels for m in level]
     loaded = 0
     for k, module in enumerate(modules):
@@ -180,16 +199,9 @@ def load_mobilenetv2_imagenet(levels: nn.ModuleList, root: str = PRETRAINED_ROOT
                 continue
             layer, param = name.rsplit(".", 1)
             if layer.startswith("conv"):
-                file = f"{gluon}{layer}_weight.npy"
+                load(f"{gluon}{layer}_weight.npy", tensor)
             else:
-                file = f"{gluon}batchnorm{layer[2:]}_{bn_names[param]}.npy"
-            path = os.path.join(folder, file)
-            if not os.path.exists(path):
-                raise FileNotFoundError(f"MobileNetV2 ImageNet weights: {path} is missing")
-            value = torch.from_numpy(np.load(path)).float()
-            if value.shape != tensor.shape:
-                raise ValueError(f"{file} has shape {tuple(value.shape)}, the network needs {tuple(tensor.shape)}")
-            tensor.copy_(value)
+                load(f"{gluon}batchnorm{layer[2:]}_{GLUON_BN_NAMES[param]}.npy", tensor)
             loaded += 1
     return loaded
 
@@ -254,37 +266,17 @@ def resnet50v2_levels() -> nn.ModuleList:
     return nn.ModuleList(levels)
 
 
-def _npy_loader(folder: str, what: str):
-    import numpy as np  # noqa: PLC0415
-
-    def load(file: str, tensor: torch.Tensor) -> None:
-        path = os.path.join(folder, file)
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"{what} ImageNet weights: {path} is missing")
-        value = torch.from_numpy(np.load(path)).float()
-        if value.shape != tensor.shape:
-            raise ValueError(f"{file} has shape {tuple(value.shape)}, the network needs {tuple(tensor.shape)}")
-        tensor.copy_(value)
-    return load
-
-
 def load_resnet50v2_imagenet(levels: nn.ModuleList, root: str = PRETRAINED_ROOT) -> int:
     """Copy the ImageNet tensors (`<root>/resnet50v2_nchw/weights/*.npy`, Gluon `resnetv24_` names)
     into `resnet50v2_levels()`; returns how many tensors were loaded."""
-    folder = os.path.join(root, "resnet50v2_nchw", "weights")
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(
-            f"no ResNet50 v2 ImageNet weights at {os.path.abspath(folder)} (see ../shared/pretrained/SOURCES.md); "
-            "train with --encoder plain, or point --pretrained at the folder that holds resnet50v2_nchw/")
-    load = _npy_loader(folder, "ResNet50 v2")
-    bn_names = {"weight": "gamma", "bias": "beta", "running_mean": "running_mean", "running_var": "running_var"}
+    load = _npy_loader(root, "resnet50v2_nchw", "ResNet50 v2")
     loaded = 0
 
     def load_bn(bn: nn.BatchNorm2d, gluon: str) -> None:
         nonlocal loaded
         for name, tensor in bn.state_dict().items():
             if name != "num_batches_tracked":
-                load(f"{gluon}_{bn_names[name]}.npy", tensor)
+                load(f"{gluon}_{GLUON_BN_NAMES[name]}.npy", tensor)
                 loaded += 1
 
     def load_conv(conv: nn.Conv2d, gluon: str) -> None:
@@ -310,7 +302,6 @@ def load_resnet50v2_imagenet(levels: nn.ModuleList, root: str = PRETRAINED_ROOT)
             if block.downsample is not None:
                 load_conv(block.downsample, f"{prefix}conv3")
     return loaded
-
 
 
 class CoAttention(nn.Module):
