@@ -136,6 +136,15 @@ export async function dropFiles(page, selector, files) {
 }
 
 export const debugState = (page) => page.evaluate(() => window.__coamDebug?.state);
+
+/** The attention view's state once it shows `want` ({ from, level }). */
+export async function waitForAttention(page, want) {
+  await page.waitForFunction((w) => {
+    const a = window.__coamDebug.state.attention;
+    return a && a.from === w.from && a.level === w.level;
+  }, want, { timeout: 30_000 });
+  return (await debugState(page)).attention;
+}
 export const inferenceRuns = (page) => page.evaluate(() => window.__coamDebug?.inferenceRuns ?? -1);
 
 /** Waits until the status reads "N matches" and returns N (total). */

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { decode as decodePng, encode as encodePng } from 'fast-png';
-import { ROOT, assert, coamServe, dropFiles, inferenceRuns, launchBrowser, waitForMatches, debugState, startDevServer, startPlainServer } from './harness.mjs';
+import { ROOT, assert, coamServe, dropFiles, inferenceRuns, launchBrowser, waitForMatches, debugState, waitForAttention, startDevServer, startPlainServer } from './harness.mjs';
 
 // Small inputs keep the run short on 2 cores: the network sees at most 256 px.
 const FAST = 'longSide=256';
@@ -369,13 +369,7 @@ export const tests = [
         return png;
       };
       const plainB = await half();
-      const attention = async (want) => {
-        await page.waitForFunction((w) => {
-          const a = window.__coamDebug.state.attention;
-          return a && a.from === w.from && a.level === w.level;
-        }, want, { timeout: 30_000 });
-        return (await debugState(page)).attention;
-      };
+      const attention = (want) => waitForAttention(page, want);
       // A click in the middle of A (the left image).
       await canvas.click({ position: { x: box.width * 0.27, y: box.height * 0.5 } });
       const s16 = await attention({ from: 'A', level: 's16' });
@@ -681,13 +675,7 @@ export const tests = [
       await page.setViewportSize({ width: 1280, height: 720 });
       await page.goto(`${url}?sample=graf&search=off&k=20&${FAST}&show=compare&view=attention&point=400,320&level=s32`);
       await waitForMatches(page);
-      const attention = async (want) => {
-        await page.waitForFunction((w) => {
-          const a = window.__coamDebug.state.attention;
-          return a && a.from === w.from && a.level === w.level;
-        }, want, { timeout: 30_000 });
-        return (await debugState(page)).attention;
-      };
+      const attention = (want) => waitForAttention(page, want);
       const fromUrl = await attention({ from: 'A', level: 's32' });
       assert(fromUrl.xy[0] === 400 && fromUrl.xy[1] === 320, `URL point: ${JSON.stringify(fromUrl)}`);
       assert((await page.locator('[data-show="compare"]').count()) === 1, 'both panes');

@@ -28,6 +28,13 @@ def cases(multiple: int):
     return [((2 * multiple, 3 * multiple), (3 * multiple, 2 * multiple)), ((4 * multiple, 4 * multiple), (2 * multiple, 3 * multiple))]
 
 
+def write_tensor(out: str, case: int, name: str, t: torch.Tensor) -> dict:
+    """One fixture tensor as raw little-endian float32; returns its index entry."""
+    fname = f"case{case}-{name}.f32"
+    t.contiguous().numpy().astype("<f4").tofile(os.path.join(out, fname))
+    return {"file": fname, "shape": list(t.shape)}
+
+
 @torch.no_grad()
 def write_fixtures(model: CoamNet, out: str, seed: int = 1234) -> None:
     os.makedirs(out, exist_ok=True)
@@ -36,12 +43,8 @@ def write_fixtures(model: CoamNet, out: str, seed: int = 1234) -> None:
     for i, ((h, w), (hc, wc)) in enumerate(cases(model.config.multiple)):
         image, condition = torch.rand(1, 3, h, w, generator=g), torch.rand(1, 3, hc, wc, generator=g)
         desc, dist = model.eval()(image, condition)
-        entry = {}
-        for name, t in (("image", image), ("condition", condition), ("descriptors", desc), ("distinctiveness", dist)):
-            fname = f"case{i}-{name}.f32"
-            t.contiguous().numpy().astype("<f4").tofile(os.path.join(out, fname))
-            entry[name] = {"file": fname, "shape": list(t.shape)}
-        index.append(entry)
+        pairs = (("image", image), ("condition", condition), ("descriptors", desc), ("distinctiveness", dist))
+        index.append({name: write_tensor(out, i, name, t) for name, t in pairs})
     with open(os.path.join(out, "reference.json"), "w") as f:
         json.dump({"seed": seed, "cases": index}, f, indent=2)
 
@@ -64,9 +67,7 @@ def write_attention_fixtures(model: CoamNet, out: str, seed: int = 1234) -> None
             name = f"s{strides[level]}"
             weights = attend.weights(fa[level], fb[level])
             for key, t in ((name, fa[level]), (f"condition_{name}", fb[level]), (f"attention_{name}", weights)):
-                fname = f"case{i}-{key}.f32"
-                t.contiguous().numpy().astype("<f4").tofile(os.path.join(out, fname))
-                entry[key] = {"file": fname, "shape": list(t.shape)}
+                entry[key] = write_tensor(out, i, key, t)
         index.append(entry)
     with open(os.path.join(out, "attention.json"), "w") as f:
         json.dump({"seed": seed, "cases": index}, f, indent=2)
