@@ -152,12 +152,36 @@ def real_mix(args, paths: list[str], images: list) -> dict:
     return {"real_pairs": real, "real_share": args.real_share, "real_images": real_images, "real_weights": weights}
 
 
+def reference_blas(maps: str) -> str | None:
+    """The path of the netlib reference BLAS when `maps` (a /proc/<pid>/maps text) shows it loaded:
+    Debian's torch multiplies matrices through the system's libblas.so.3, and the reference one
+    makes every training step several times slower than OpenBLAS. None otherwise."""
+    for line in maps.splitlines():
+        path = line.split()[-1] if line.split() else ""
+        if os.path.basename(path).startswith("libblas.so") and "openblas" not in path and "/blas/" in path:
+            return path
+    return None
+
+
+def warn_if_reference_blas() -> None:
+    torch.ones(64, 64) @ torch.ones(64, 64)  # loads the BLAS torch links to
+    try:
+        with open("/proc/self/maps") as f:
+            path = reference_blas(f.read())
+    except OSError:
+        return
+    if path:
+        print(f"warning: matrix products run on the reference BLAS ({path}), several times slower than "
+              "OpenBLAS: apt-get install libopenblas0-pthread", flush=True)
+
+
 def main(argv=None):
     args = parse_args(argv)
     torch.manual_seed(args.seed)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.type == "cpu":
         torch.set_num_threads(args.threads)
+        warn_if_reference_blas()
     out_dir = os.path.join(HERE, "checkpoints", args.run)
     os.makedirs(out_dir, exist_ok=True)
     latest_path, best_path = os.path.join(out_dir, "latest.pt"), os.path.join(out_dir, "best.pt")

@@ -23,7 +23,7 @@ from coam.multiview import cached_multiview_pairs, derive_pairs, read_intrinsics
 from coam.network import PRETRAINED_ROOT, CoamConfig, CoamNet  # noqa: E402
 from coam.validate import pose_auc, pose_error_deg  # noqa: E402
 from coam.realpairs import make_real_pair, pseudo_correspondences, relative_scale, scene_of  # noqa: E402
-from train import continuation_lr, lr_at, parameter_groups  # noqa: E402
+from train import continuation_lr, lr_at, parameter_groups, reference_blas  # noqa: E402
 
 MOBILENETV2_WEIGHTS = os.path.join(PRETRAINED_ROOT, "mobilenetv2_batchnorm_nchw", "weights")
 RESNET50V2_WEIGHTS = os.path.join(PRETRAINED_ROOT, "resnet50v2_nchw", "weights")
@@ -390,6 +390,13 @@ class PhotoSampling(unittest.TestCase):
 
 
 class Schedules(unittest.TestCase):
+    def test_reference_blas_is_named_and_openblas_is_not(self):
+        ref = "7f00-7f01 r-xp 00000000 08:01 12 /usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0"
+        fast = "7f00-7f01 r-xp 00000000 08:01 13 /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3"
+        self.assertEqual(reference_blas("7f00-7f01 rw-p 0 0 0\n" + ref), "/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0")
+        self.assertIsNone(reference_blas(fast))
+        self.assertIsNone(reference_blas(""))
+
     def test_continuation_lr_warms_up_then_anneals_to_five_percent(self):
         base = 5e-4
         self.assertLess(continuation_lr(0, 0.0, base), base * 0.02)
