@@ -25,7 +25,7 @@ import os
 import signal
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import numpy as np
 import torch
@@ -51,6 +51,8 @@ def parse_args(argv=None):
     p.add_argument("--encoder", choices=list(ENCODERS), default="plain",
                    help="plain: conv levels from scratch; mobilenetv2, resnet50v2: ImageNet-initialised "
                         "(a resumed run keeps its own)")
+    p.add_argument("--output-stride", type=int, choices=(4, 8), default=4,
+                   help="the descriptors' stride: 4 (three decoder levels) or 8 (two; a new run only)")
     p.add_argument("--pretrained", default=PRETRAINED_ROOT, help="folder of the ImageNet weights (SOURCES.md layout)")
     p.add_argument("--encoder-lr", type=float, default=0.1,
                    help="a pretrained encoder's learning rate as a multiple of --lr (0: frozen)")
@@ -197,7 +199,8 @@ def main(argv=None):
     if resuming or (init is not None and "config" in init):
         config = CoamConfig.from_dict((ck or init)["config"])
     else:
-        config = CoamConfig.for_encoder(args.encoder)
+        config = replace(CoamConfig.for_encoder(args.encoder),
+                         decoder_widths=CoamConfig.output_stride_widths(args.output_stride))
     loss_cfg = LossConfig(objective=args.objective)
     model = CoamNet(config).to(device)
     if model.pretrained_encoder and not resuming and not args.init:

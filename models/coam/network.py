@@ -48,7 +48,7 @@ class CoamConfig:
     # Co-attention runs at the deepest `coattention_levels` levels (the paper: the two deepest).
     coattention_levels: int = 2
     attention_dim: int = 32
-    decoder_widths: tuple = (96, 64, 48)  # at strides 16, 8, 4
+    decoder_widths: tuple = (96, 64, 48)  # at strides 16, 8, 4 (two widths: the descriptors at stride 8)
     descriptor_dim: int = 64
     distinctiveness_hidden: int = 32
     # Every BatchNorm's epsilon: 0 in a float16-exact export, whose variances already hold it (coam/fp16.py).
@@ -76,7 +76,16 @@ class CoamConfig:
 
     @property
     def stride(self) -> int:
-        return 4
+        """The descriptors' stride: the decoder climbs one level per width, from stride 32 down."""
+        return 2 ** (len(self.widths) - len(self.decoder_widths))
+
+    @staticmethod
+    def output_stride_widths(stride: int) -> tuple:
+        """The decoder widths that end at `stride`: 4 (the release, three levels) or 8 (two)."""
+        widths = {4: (96, 64, 48), 8: (96, 64)}
+        if stride not in widths:
+            raise ValueError(f"output stride {stride}: 4 or 8")
+        return widths[stride]
 
     @property
     def multiple(self) -> int:

@@ -241,6 +241,17 @@ class Encoders(unittest.TestCase):
         net.forward_pair(torch.rand(2, 3, 64, 64), torch.rand(2, 3, 64, 64))
         self.assertTrue(torch.equal(before, bns[0].running_mean), "frozen statistics")
 
+    def test_output_stride_eight_drops_the_last_decoder_level(self):
+        cfg = CoamConfig(encoder="mobilenetv2", widths=(16, 24, 32, 96, 128),
+                         decoder_widths=CoamConfig.output_stride_widths(8))
+        self.assertEqual((cfg.stride, CoamConfig.for_encoder("mobilenetv2").stride), (8, 4))
+        net = CoamNet(cfg).eval()
+        desc, dist = net(torch.rand(1, 3, 64, 96), torch.rand(1, 3, 96, 64))
+        self.assertEqual((tuple(desc.shape), tuple(dist.shape)), ((1, 64, 8, 12), (1, 1, 8, 12)))
+        self.assertEqual(CoamConfig.from_dict(cfg.to_dict()).stride, 8)
+        with self.assertRaises(ValueError):
+            CoamConfig.output_stride_widths(16)
+
     def test_encoder_learning_rate_groups(self):
         net = CoamNet(CoamConfig.for_encoder("mobilenetv2"))
         groups = parameter_groups(net, 0.1)
