@@ -159,7 +159,8 @@ def reference_blas(maps: str) -> str | None:
     Debian's torch multiplies matrices through the system's libblas.so.3, and the reference one
     makes every training step several times slower than OpenBLAS. None otherwise."""
     for line in maps.splitlines():
-        path = line.split()[-1] if line.split() else ""
+        fields = line.split()
+        path = fields[-1] if fields else ""
         if os.path.basename(path).startswith("libblas.so") and "openblas" not in path and "/blas/" in path:
             return path
     return None
