@@ -3,6 +3,7 @@
 
     /usr/bin/python3 models/release.py                       # models/checkpoints/main/latest.pt
     /usr/bin/python3 models/release.py --checkpoint models/checkpoints/main/best.pt
+    /usr/bin/python3 models/release.py --checkpoint models/checkpoints/v2-mnv2/latest.pt --version 0.2.20000
 
 Steps (each prints what it runs):
   1. export.py --fp16: models/coam.onnx, the encoder/decoder split, the attention graph, coam.json,
@@ -83,6 +84,7 @@ def main(argv=None) -> int:
     p.add_argument("--val", default=os.path.join(ROOT, "..", "shared", "data", "val"))
     p.add_argument("--reports", default=os.path.join(HERE, "runs", "release"))
     p.add_argument("--threads", type=int, default=2, help="WASM threads for coam eval")
+    p.add_argument("--version", default="", help="the sidecar's version (default: export.py's, 0.1.<training step>)")
     p.add_argument("--fp32", action="store_true", help="store the weights as float32 (default: float16, half the "
                                                      "download; export.py --fp16)")
     args = p.parse_args(argv)
@@ -94,8 +96,9 @@ def main(argv=None) -> int:
     py = sys.executable
     val = os.path.relpath(args.val, ROOT)
 
-    precision = [] if args.fp32 else ["--fp16"]
-    run([py, os.path.join(HERE, "export.py"), "--checkpoint", args.checkpoint, *precision])
+    export_args = [] if args.fp32 else ["--fp16"]
+    export_args += ["--version", args.version] if args.version else []
+    run([py, os.path.join(HERE, "export.py"), "--checkpoint", args.checkpoint, *export_args])
     coam_dir = r("coam-matches")
     run(["npx", "coam", "eval", val, "--threads", str(args.threads), "--json", r("eval-pair.json"),
          "--save-matches", coam_dir], r("eval-pair.txt"))
@@ -139,7 +142,7 @@ def main(argv=None) -> int:
     }
     with open(r("metrics.json"), "w") as f:
         json.dump(metrics, f, indent=1)
-    run([py, os.path.join(HERE, "export.py"), "--checkpoint", args.checkpoint, *precision, "--metrics", r("metrics.json")])
+    run([py, os.path.join(HERE, "export.py"), "--checkpoint", args.checkpoint, *export_args, "--metrics", r("metrics.json")])
     for name in ["eval-pair.txt", "eval-full.txt", "eval-upright.txt", "eval-self.txt", "eval-noratio.txt", "eval-sift.txt",
                  "eval-sift1024.txt", *studies]:
         print(f"\n== {name}")

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Continue the bundled model's training run on a CUDA machine, from the repository root:
 #   bash models/gpu/run.sh [MINUTES] [extra train.py options]
-# resumes models/checkpoints/main/latest.pt and trains for MINUTES of wall clock (default 60): the
-# release's recipe (a warm restart annealed to the end of the run, the same views, photo groups and
-# real pairs as the CPU training in models/README.md), in batches of 32 pairs made by DataLoader
+# resumes models/checkpoints/$RUN/latest.pt (default RUN=v2-mnv2, the bundled model's run) and trains
+# for MINUTES of wall clock (default 60): the release's recipe (a warm restart annealed to the end of
+# the run, the same views and real pairs as the CPU training in models/README.md; the co3d frames
+# when ../shared/data/multiview/co3d is there), in batches of 32 pairs made by DataLoader
 # workers (one per CPU core, less two). Photos come from ../shared/data/train, or, on a machine that
 # cannot see ../shared, from gpu_data/train (made here by models/gpu/prepare.py; copy it along).
 # Validation runs when ../shared/data/val is there. The weights, optimiser state and log stay in
-# models/checkpoints/main/ (and are copied to $OUT when it is set); release them on a machine with
-# ../shared/data/val: /usr/bin/python3 models/release.py.
+# models/checkpoints/$RUN/ (and are copied to $OUT when it is set); release them on a machine with
+# ../shared/data/val: /usr/bin/python3 models/release.py --checkpoint models/checkpoints/$RUN/latest.pt.
 set -euo pipefail
 minutes=${1:-60}
+run=${RUN:-v2-mnv2}
 shift || true
 python=${PYTHON:-python3}
 if [ -d ../shared/data/train ]; then
@@ -27,10 +29,10 @@ fi
 }
 workers=$(( $(nproc) > 3 ? $(nproc) - 2 : 1 ))
 export PYTHONUNBUFFERED=1
-"$python" models/train.py --data "$data" --run main --batch 32 --workers "$workers" \
-  --continue-minutes "$minutes" --lr 1e-3 --scale-range 2.0 --full-rotation 0.1 --max-angle 0.8 \
-  --group-power 0.5 --real-share 0.3 --log-every 50 --save-every 250 "$@"
+"$python" models/train.py --data "$data" --run "$run" --batch 32 --workers "$workers" \
+  --continue-minutes "$minutes" --lr 5e-4 --real-share 0.3 --co3d-share 0.5 \
+  --log-every 50 --save-every 250 "$@"
 if [ -n "${OUT:-}" ]; then
   mkdir -p "$OUT"
-  cp models/checkpoints/main/latest.pt models/checkpoints/main/log.jsonl "$OUT/"
+  cp "models/checkpoints/$run/latest.pt" "models/checkpoints/$run/log.jsonl" "$OUT/"
 fi
