@@ -2,7 +2,7 @@
 """Export trained CoAM weights to the model contract (models/coam.onnx + models/coam.json) and to
 a split of the same weights into an encoder and a conditioned decoder.
 
-    /usr/bin/python3 models/export.py                                  # from models/checkpoints/main/latest.pt
+    /usr/bin/python3 models/export.py                                  # from models/checkpoints/v2-mnv2/latest.pt (the bundled run)
     /usr/bin/python3 models/export.py --checkpoint path/to/best.pt --metrics eval.json
     /usr/bin/python3 models/export.py --fp16                           # weights stored as float16 (every graph)
     /usr/bin/python3 models/export.py --attention-only                 # add coam-attention.onnx beside models/coam.pt
@@ -256,11 +256,12 @@ def sha256(path: str) -> str:
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--checkpoint", default=os.path.join(HERE, "checkpoints", "main", "latest.pt"))
+    p.add_argument("--checkpoint", default=os.path.join(HERE, "checkpoints", "v2-mnv2", "latest.pt"))
     p.add_argument("--out", default=HERE)
     p.add_argument("--name", default="", help="the model's name (default: coam-web-scratch, or coam-web-<encoder> "
                                                "for an ImageNet-initialised encoder)")
-    p.add_argument("--version", default="")
+    p.add_argument("--version", default="", help="the model's version (default: 0.1.<training step>, or "
+                                                  "0.2.<training step> for an ImageNet-initialised encoder)")
     p.add_argument("--metrics", default="", help="a JSON of measured metrics to put in the sidecar")
     p.add_argument("--untrained", action="store_true", help="export random weights (a test model)")
     p.add_argument("--fp16", action="store_true",
@@ -316,7 +317,8 @@ def main(argv=None):
     step = int(ck.get("step", 0))
     sidecar = {
         "name": args.name or ("coam-web-scratch" if cfg.encoder == "plain" else f"coam-web-{cfg.encoder}"),
-        "version": args.version or f"0.1.{step}",
+        # 0.1.<step>: the encoder trained from scratch; 0.2.<step>: an ImageNet-initialised one.
+        "version": args.version or f"{'0.1' if cfg.encoder == 'plain' else '0.2'}.{step}",
         "stride": cfg.stride,
         "descriptorDim": cfg.descriptor_dim,
         "multiple": cfg.multiple,

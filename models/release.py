@@ -1,9 +1,8 @@
 #!/usr/bin/env python3
 """Release trained weights as the bundled model, with figures measured the way the card quotes them.
 
-    /usr/bin/python3 models/release.py                       # models/checkpoints/main/latest.pt
-    /usr/bin/python3 models/release.py --checkpoint models/checkpoints/main/best.pt
-    /usr/bin/python3 models/release.py --checkpoint models/checkpoints/v2-mnv2/latest.pt --version 0.2.20000
+    /usr/bin/python3 models/release.py                       # models/checkpoints/v2-mnv2/latest.pt
+    /usr/bin/python3 models/release.py --checkpoint models/checkpoints/main/latest.pt   # the 0.1 series
 
 Steps (each prints what it runs):
   1. export.py --fp16: models/coam.onnx, the encoder/decoder split, the attention graph, coam.json,
@@ -80,11 +79,10 @@ def summary(report_path: str) -> dict:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--checkpoint", default=os.path.join(HERE, "checkpoints", "main", "latest.pt"))
+    p.add_argument("--checkpoint", default=os.path.join(HERE, "checkpoints", "v2-mnv2", "latest.pt"))
     p.add_argument("--val", default=os.path.join(ROOT, "..", "shared", "data", "val"))
     p.add_argument("--reports", default=os.path.join(HERE, "runs", "release"))
     p.add_argument("--threads", type=int, default=2, help="WASM threads for coam eval")
-    p.add_argument("--version", default="", help="the sidecar's version (default: export.py's, 0.1.<training step>)")
     p.add_argument("--fp32", action="store_true", help="store the weights as float32 (default: float16, half the "
                                                      "download; export.py --fp16)")
     args = p.parse_args(argv)
@@ -97,7 +95,6 @@ def main(argv=None) -> int:
     val = os.path.relpath(args.val, ROOT)
 
     export_args = [] if args.fp32 else ["--fp16"]
-    export_args += ["--version", args.version] if args.version else []
     run([py, os.path.join(HERE, "export.py"), "--checkpoint", args.checkpoint, *export_args])
     coam_dir = r("coam-matches")
     run(["npx", "coam", "eval", val, "--threads", str(args.threads), "--json", r("eval-pair.json"),
