@@ -94,8 +94,8 @@ def main(argv=None) -> int:
     py = sys.executable
     val = os.path.relpath(args.val, ROOT)
 
-    export_args = [] if args.fp32 else ["--fp16"]
-    run([py, os.path.join(HERE, "export.py"), "--checkpoint", args.checkpoint, *export_args])
+    precision = [] if args.fp32 else ["--fp16"]
+    run([py, os.path.join(HERE, "export.py"), "--checkpoint", args.checkpoint, *precision])
     coam_dir = r("coam-matches")
     run(["npx", "coam", "eval", val, "--threads", str(args.threads), "--json", r("eval-pair.json"),
          "--save-matches", coam_dir], r("eval-pair.txt"))
@@ -139,7 +139,7 @@ def main(argv=None) -> int:
     }
     with open(r("metrics.json"), "w") as f:
         json.dump(metrics, f, indent=1)
-    run([py, os.path.join(HERE, "export.py"), "--checkpoint", args.checkpoint, *export_args, "--metrics", r("metrics.json")])
+    run([py, os.path.join(HERE, "export.py"), "--checkpoint", args.checkpoint, *precision, "--metrics", r("metrics.json")])
     for name in ["eval-pair.txt", "eval-full.txt", "eval-upright.txt", "eval-self.txt", "eval-noratio.txt", "eval-sift.txt",
                  "eval-sift1024.txt", *studies]:
         print(f"\n== {name}")
